@@ -1,0 +1,87 @@
+"""Outcomes with NumPy: point mode (every assumption at its point value) and draws of parameters.
+
+Uses the same :func:`probmodel.equations.outcomes` as the PyMC model, so a point-mode table, a
+posterior and a sweep over posterior draws can never disagree about the arithmetic.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import xarray as xr
+
+from probmodel.equations import COST_COMPONENTS, OUTCOMES, Plan, outcomes
+from probmodel.specs.scenario import Scenario
+
+OUTCOME_ORDER = (
+    "cost_total_usd", "years", "robot_years", "robot_years_real", "robot_years_sim",
+    "robots_needed", "fleet_size", "token_target", "tokens_needed", "tokens_real", "tokens_sim",
+    "tokens_per_robot_year", "collection_hours_per_year", "opex_usd_per_year", "capex_saved_usd",
+)  # fmt: skip
+
+
+def outcome_dataset(values: Mapping[str, object], plan: Plan, dims: tuple[str, ...] = ()) -> xr.Dataset:
+    """Evaluate the outcome equations on arrays shaped like ``dims`` and label the result.
+
+    Parameters
+    ----------
+    values : mapping of world parameter name to scalar or array
+        Arrays must all have the shape given by ``dims`` (e.g. ``("chain", "draw")``).
+    plan : Plan
+    dims : tuple of str
+        Dimension names of the arrays.
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per outcome, plus ``cost`` with a ``cost_component`` dimension.
+    """
+    arrays = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+    shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    raw = outcomes(arrays, plan)
+    data = {}
+    for name in OUTCOME_ORDER:
+        if name in raw:
+            data[name] = (dims, np.broadcast_to(np.asarray(raw[name], dtype=float), shape))
+    cost = np.stack(
+        [np.broadcast_to(np.asarray(raw[f"cost_{c}"], dtype=float), shape) for c in COST_COMPONENTS],
+        axis=-1,
+    )
+    data["cost"] = ((*dims, "cost_component"), cost)
+    ds = xr.Dataset(data, coords={"cost_component": list(COST_COMPONENTS)})
+    for name in ds.data_vars:
+        ds[name].attrs["description"] = OUTCOMES.get(name, "cost by component [USD]")
+    return ds
+
+
+def point_outcomes(scenario: Scenario) -> xr.Dataset:
+    """The scenario with every world parameter at its point value (no sampling)."""
+    return outcome_dataset(scenario.point_values(), scenario.plan)
+
+
+def point_table(scenario: Scenario) -> dict[str, float]:
+    """Point-mode outcomes as a flat ``{name: value}`` dict (cost components as ``cost_<name>``)."""
+    ds = point_outcomes(scenario)
+    table = {name: float(ds[name]) for name in ds.data_vars if name != "cost"}
+    for component in COST_COMPONENTS:
+        table[f"cost_{component}"] = float(ds["cost"].sel(cost_component=component))
+    return table
+
+
+def draws_outcomes(
+    parameters: xr.Dataset, plan: Plan, constants: Mapping[str, float] | None = None
+) -> xr.Dataset:
+    """Outcomes of ``plan`` for every draw in ``parameters`` (e.g. a posterior group).
+
+    Evaluates without re-sampling: any plan can be scored on one posterior. ``constants`` gives
+    the world parameters a scenario fixed (they are not in the draws).
+    """
+    from probmodel.equations import WORLD_PARAMETERS
+
+    names = [n for n in WORLD_PARAMETERS if n in parameters]
+    dims = parameters[names[0]].dims
+    values = {n: parameters[n].transpose(*dims).values for n in names}
+    values.update({k: float(v) for k, v in (constants or {}).items() if k not in values})
+    ds = outcome_dataset(values, plan, dims)
+    return ds.assign_coords({d: parameters[d] for d in dims if d in parameters.coords})

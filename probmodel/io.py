@@ -1,0 +1,188 @@
+"""All disk I/O: reading spec files, saving and loading results, writing reports.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``), so a failed or killed
+run never leaves a half-written result and never clobbers an earlier one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from probmodel.errors import MISSING, Problem, ResultFileError, SpecError
+
+RESULT_FORMAT = "probmodel-run/1"
+META_PREFIX = "probmodel_"
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML spec file; a missing or malformed file is a :class:`SpecError` naming it."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SpecError([Problem(str(path), "", MISSING, "file not found.")]) from None
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError([Problem(str(path), "", MISSING, f"not valid TOML: {err}.")]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError([Problem(str(path), "", MISSING, f"cannot be read: {err}.")]) from None
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def canonical_json(obj: Any) -> str:
+    """JSON with sorted keys and no whitespace, so equal content gives equal hashes."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, (tuple, set)):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def data_hash(tree) -> str:
+    """Hash of every array (name, dtype, shape, values) in every group of a DataTree."""
+    h = hashlib.sha256()
+    for node in sorted(tree.subtree, key=lambda n: n.path):
+        for name in sorted(map(str, node.dataset.variables)):
+            values = np.asarray(node.dataset.variables[name].values)
+            kind = "str" if values.dtype.kind in "OUS" else values.dtype.str  # str round-trips as O
+            h.update(f"{node.path}/{name}:{kind}:{values.shape}".encode())
+            if values.dtype.kind in "OUS":
+                h.update("\x1f".join(map(str, values.ravel())).encode())
+            else:
+                h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
+
+
+def save_tree(tree, meta: dict[str, Any], path: str | Path) -> Path:
+    """Save a DataTree and its probmodel metadata to one netCDF file, atomically.
+
+    ``meta`` is stored as JSON attributes on the root group, with a hash of the configuration
+    (``config_hash``) and of the arrays (``data_hash``) so that :func:`load_tree` can refuse a
+    file whose contents no longer match.
+    """
+    tree = tree.copy()
+    for node in tree.subtree:
+        node.attrs = _netcdf_safe_attrs(node.attrs)
+        ds = node.to_dataset()
+        objects = [n for n, v in ds.variables.items() if v.dtype == object]
+        if objects:
+            node.dataset = ds.assign({n: ds[n].astype(str) for n in objects if n in ds.data_vars})
+            node.dataset = node.to_dataset().assign_coords(
+                {n: ds[n].astype(str) for n in objects if n in ds.coords}
+            )
+    attrs = {f"{META_PREFIX}{k}": canonical_json(v) for k, v in meta.items()}
+    attrs[f"{META_PREFIX}format"] = RESULT_FORMAT
+    attrs[f"{META_PREFIX}config_hash"] = config_hash(meta)
+    attrs[f"{META_PREFIX}data_hash"] = data_hash(tree)
+    tree.attrs = {**tree.attrs, **attrs}
+    with atomic_path(path) as tmp:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+    return Path(path)
+
+
+def config_hash(meta: dict[str, Any]) -> str:
+    """Hash of the configuration part of ``meta`` (scenario, priors, evidence, settings, version)."""
+    return sha256(canonical_json(meta))
+
+
+def load_tree(path: str | Path):
+    """Load a saved run; refuse files that are missing, foreign, corrupted or tampered with.
+
+    Returns
+    -------
+    tree : xarray.DataTree
+    meta : dict
+        The metadata given to :func:`save_tree`.
+    """
+    import xarray as xr
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultFileError(f"{path}: no such results file (make one with `probmodel sample`).")
+    try:
+        with xr.open_datatree(path, engine="h5netcdf") as opened:
+            tree = opened.load()
+    except Exception as err:  # h5py/netCDF raise many types for a damaged file
+        raise ResultFileError(
+            f"{path}: not a readable netCDF/HDF5 results file ({type(err).__name__}: {err}). "
+            "It may be truncated or not a probmodel result; re-create it with `probmodel sample`."
+        ) from None
+    attrs = dict(tree.attrs)
+    if attrs.get(f"{META_PREFIX}format") != RESULT_FORMAT:
+        raise ResultFileError(
+            f"{path}: not a probmodel result (attribute {META_PREFIX}format is "
+            f"{attrs.get(f'{META_PREFIX}format', 'missing')!r}, expected {RESULT_FORMAT!r})."
+        )
+    stored_config = attrs.pop(f"{META_PREFIX}config_hash", None)
+    stored_data = attrs.pop(f"{META_PREFIX}data_hash", None)
+    meta: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if key.startswith(META_PREFIX) and key != f"{META_PREFIX}format":
+            try:
+                meta[key[len(META_PREFIX):]] = json.loads(value)
+            except (TypeError, json.JSONDecodeError):
+                raise ResultFileError(f"{path}: attribute {key} is not valid JSON; the file was edited.") from None
+    if stored_config != config_hash(meta):
+        raise ResultFileError(
+            f"{path}: config_hash does not match the stored scenario/priors/evidence "
+            f"(stored {str(stored_config)[:12]}, computed {config_hash(meta)[:12]}): the file was "
+            "edited after saving. Re-create it with `probmodel sample`."
+        )
+    if stored_data != data_hash(tree):
+        raise ResultFileError(
+            f"{path}: data_hash does not match the stored draws: the arrays were changed after "
+            "saving. Re-create the file with `probmodel sample`."
+        )
+    tree.attrs = {k: v for k, v in tree.attrs.items() if not k.startswith(META_PREFIX)}
+    return tree, meta
+
+
+def _netcdf_safe_attrs(attrs: dict) -> dict:
+    """netCDF attributes must be numbers, strings or arrays of them; encode the rest as JSON."""
+    safe = {}
+    for key, value in attrs.items():
+        if isinstance(value, (str, int, float, np.number)) and not isinstance(value, bool):
+            safe[key] = value
+        else:
+            safe[key] = canonical_json(value) if not isinstance(value, bool) else int(value)
+    return safe

@@ -1,0 +1,330 @@
+"""Prior specs: one world parameter's distribution, unit, point value and provenance, as data.
+
+A prior is written in TOML either with explicit parameters::
+
+    [unit_cost_usd]
+    distribution = "LogNormal"
+    params = { mu = 11.5, sigma = 0.4 }
+
+or as an interval holding ``mass`` of the probability (90% by default), as squigglepy's
+``to(a, b)`` and @RISK's percentile forms do::
+
+    interval = [25_000, 200_000]
+    method = "exact"          # or "preliz-maxent"
+
+``method = "exact"`` solves the equal-tailed interval in closed form (Normal, LogNormal: the
+interval is the P5-P95 range). ``method = "preliz-maxent"`` asks PreliZ's ``maxent`` for the
+maximum-entropy member of the family with that mass inside the interval (any family; the tails need
+not be equal). The resolved parameters and the method are kept in the spec, so a saved run records
+exactly which distribution was used.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+from probmodel.errors import MISSING, ProblemCollector
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "Normal": ("mu", "sigma"),
+    "LogNormal": ("mu", "sigma"),
+    "Beta": ("alpha", "beta"),
+    "Gamma": ("alpha", "beta"),
+    "HalfNormal": ("sigma",),
+    "TruncatedNormal": ("mu", "sigma", "lower", "upper"),
+    "Uniform": ("lower", "upper"),
+    "Fixed": (),
+}
+"""Distribution families a prior may use, with their PreliZ/PyMC parameter names."""
+
+POSITIVE_PARAMS = {"sigma", "alpha", "beta"}
+EXACT_FAMILIES = {"Normal", "LogNormal"}
+METHODS = ("exact", "preliz-maxent")
+PRIOR_KEYS = {
+    "distribution", "params", "interval", "mass", "method", "lower", "upper",
+    "point", "unit", "description", "source", "reason",
+}  # fmt: skip
+DISTRIBUTION_KEYS = {"distribution", "params", "interval", "mass", "method", "lower", "upper"}
+REQUIRED_TEXT = ("unit", "source", "reason")
+
+
+@dataclass(frozen=True)
+class PriorSpec:
+    """A validated prior for one world parameter.
+
+    Attributes
+    ----------
+    name : str
+        The world parameter (see :data:`probmodel.equations.WORLD_PARAMETERS`).
+    distribution : str
+        A family of :data:`FAMILIES`.
+    params : dict
+        Resolved parameters of the family (empty for ``Fixed``).
+    point : float
+        The point value (the seed's, where the seed has one) used by point mode.
+    method : str
+        ``"params"`` (given explicitly), ``"exact"`` or ``"preliz-maxent"`` (from an interval).
+    interval, mass : the elicited interval and its probability mass, when given.
+    unit, description, source, reason : provenance shown in reports.
+    """
+
+    name: str
+    distribution: str
+    params: dict[str, float]
+    point: float
+    method: str
+    unit: str
+    source: str
+    reason: str
+    description: str = ""
+    interval: tuple[float, float] | None = None
+    mass: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.distribution == "Fixed"
+
+    def to_preliz(self):
+        """The PreliZ distribution (not for ``Fixed``)."""
+        import preliz as pz
+
+        return getattr(pz, self.distribution)(**self.params)
+
+    def to_pymc(self, name: str | None = None, **kwargs):
+        """Create the PyMC random variable in the current model context."""
+        return self.to_preliz().to_pymc(name or self.name, **kwargs)
+
+    def quantiles(self, qs) -> list[float]:
+        if self.is_fixed:
+            return [self.point for _ in qs]
+        return [float(x) for x in self.to_preliz().ppf(list(qs))]
+
+    def as_record(self) -> dict[str, Any]:
+        """JSON-able description, stored in saved runs."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "params": dict(self.params),
+            "point": self.point,
+            "method": self.method,
+            "interval": list(self.interval) if self.interval else None,
+            "mass": self.mass,
+            "unit": self.unit,
+            "description": self.description,
+            "source": self.source,
+            "reason": self.reason,
+        }
+
+
+def merge_override(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Apply a scenario's override table to a base prior table.
+
+    Keys in the override replace the base's; when the override defines the distribution
+    (``distribution``, ``params`` or ``interval``), the base's distribution keys are dropped first
+    so that old parameters cannot leak into the new family.
+    """
+    merged = dict(base)
+    if {"distribution", "params", "interval"} & override.keys():
+        for key in DISTRIBUTION_KEYS:
+            merged.pop(key, None)
+    merged.update(override)
+    return merged
+
+
+def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec | None:
+    """Validate one prior table; record every problem found and return ``None`` if any."""
+    n_before = len(problems.problems)
+    if not isinstance(table, dict):
+        problems.add(name, table, "must be a table of prior settings ([name] with keys below it).")
+        return None
+    problems.unknown_keys(table, PRIOR_KEYS, name)
+
+    for key in REQUIRED_TEXT:
+        if not isinstance(table.get(key), str) or not table.get(key, "").strip():
+            problems.add(f"{name}.{key}", table.get(key, MISSING), "required text is missing.")
+
+    family = table.get("distribution", MISSING)
+    if family is MISSING:
+        problems.add(f"{name}.distribution", MISSING, f"required. Allowed: {', '.join(FAMILIES)}.")
+        return None
+    if family not in FAMILIES:
+        from probmodel.errors import did_you_mean
+
+        problems.add(
+            f"{name}.distribution",
+            family,
+            f"unknown distribution.{did_you_mean(str(family), list(FAMILIES))} "
+            f"Allowed: {', '.join(FAMILIES)}.",
+        )
+        return None
+
+    point = _number(table, "point", name, problems, required=True)
+    params, method, interval, mass = _resolve(name, family, table, problems)
+    if len(problems.problems) > n_before or params is None or point is None:
+        return None
+
+    spec = PriorSpec(
+        name=name,
+        distribution=family,
+        params=params,
+        point=point,
+        method=method,
+        unit=table["unit"],
+        source=table["source"],
+        reason=table["reason"],
+        description=table.get("description", ""),
+        interval=interval,
+        mass=mass,
+        raw=dict(table),
+    )
+    if not spec.is_fixed:
+        lo, hi = (float(x) for x in spec.to_preliz().support)
+        if not lo <= point <= hi:
+            problems.add(
+                f"{name}.point", point, f"outside the support [{lo}, {hi}] of {_describe(spec)}."
+            )
+            return None
+    return spec
+
+
+def _resolve(name, family, table, problems):
+    """Return (params, method, interval, mass) from explicit params or an interval."""
+    has_params, has_interval = "params" in table, "interval" in table
+    if family == "Fixed":
+        if has_params or has_interval:
+            problems.add(name, MISSING, "a Fixed prior takes only `point`, no params or interval.")
+        return {}, "params", None, None
+    if has_params == has_interval:
+        problems.add(
+            name,
+            MISSING,
+            "give exactly one of `params = {...}` or `interval = [lower, upper]` "
+            f"(found {'both' if has_params else 'neither'}).",
+        )
+        return None, None, None, None
+
+    bounds = {k: _number(table, k, name, problems) for k in ("lower", "upper") if k in table}
+    needed = FAMILIES[family]
+    if has_params:
+        raw = table["params"]
+        if not isinstance(raw, dict):
+            problems.add(f"{name}.params", raw, "must be an inline table, e.g. { mu = 0, sigma = 1 }.")
+            return None, None, None, None
+        problems.unknown_keys(raw, set(needed), f"{name}.params")
+        params = {**bounds}
+        for key in needed:
+            if key in params and key not in raw:
+                continue
+            value = _number(raw, key, f"{name}.params", problems, required=True)
+            if value is not None:
+                params[key] = value
+        _check_params(name, family, params, problems)
+        return params, "params", None, None
+
+    interval = table["interval"]
+    if (
+        not isinstance(interval, list)
+        or len(interval) != 2
+        or not all(_is_number(x) for x in interval)
+    ):
+        problems.add(f"{name}.interval", interval, "must be two numbers [lower, upper].")
+        return None, None, None, None
+    lo, hi = float(interval[0]), float(interval[1])
+    if not lo < hi:
+        problems.add(f"{name}.interval", interval, "lower must be below upper.")
+        return None, None, None, None
+    mass = _number(table, "mass", name, problems) if "mass" in table else 0.9
+    if mass is not None and not 0.0 < mass < 1.0:
+        problems.add(f"{name}.mass", mass, "must be a probability between 0 and 1 (e.g. 0.9).")
+        return None, None, None, None
+    method = table.get("method", "exact" if family in EXACT_FAMILIES else "preliz-maxent")
+    if method not in METHODS:
+        problems.add(f"{name}.method", method, f"unknown method. Allowed: {', '.join(METHODS)}.")
+        return None, None, None, None
+    if method == "exact" and family not in EXACT_FAMILIES:
+        problems.add(
+            f"{name}.method",
+            method,
+            f"no closed form for {family}; exact works for {', '.join(sorted(EXACT_FAMILIES))}. "
+            'Use method = "preliz-maxent".',
+        )
+        return None, None, None, None
+    if family == "LogNormal" and lo <= 0:
+        problems.add(f"{name}.interval", interval, "a LogNormal interval must be positive.")
+        return None, None, None, None
+    if mass is None or any(v is None for v in bounds.values()):
+        return None, None, None, None
+    try:
+        params = _from_interval(family, lo, hi, mass, method, tuple(sorted(bounds.items())))
+    except Exception as err:  # PreliZ optimiser failure: report, do not crash
+        problems.add(f"{name}.interval", interval, f"could not fit a {family} to it: {err}")
+        return None, None, None, None
+    return params, method, (lo, hi), mass
+
+
+@lru_cache(maxsize=256)
+def _from_interval(family, lo, hi, mass, method, bounds) -> dict[str, float]:
+    if method == "exact":
+        z = _normal_quantile(0.5 + mass / 2.0)
+        if family == "LogNormal":
+            lo, hi = math.log(lo), math.log(hi)
+        return {"mu": (lo + hi) / 2.0, "sigma": (hi - lo) / (2.0 * z)}
+    import preliz as pz
+
+    dist = getattr(pz, family)(**dict(bounds))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pz.maxent(dist, lo, hi, mass, plot=False)
+    got = dist.cdf(hi) - dist.cdf(lo)
+    if not abs(float(got) - mass) < 0.01:
+        raise ValueError(f"the best {family} holds {float(got):.3f} in the interval, not {mass}")
+    return {k: float(v) for k, v in dist.params_dict.items()}
+
+
+def _normal_quantile(p: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(p)
+
+
+def _check_params(name, family, params, problems) -> None:
+    for key, value in params.items():
+        if key in POSITIVE_PARAMS and value <= 0:
+            problems.add(f"{name}.params.{key}", value, f"a scale or shape must be > 0 for {family}.")
+    if "lower" in params and "upper" in params and not params["lower"] < params["upper"]:
+        problems.add(f"{name}.lower", params["lower"], f"must be below upper = {params['upper']}.")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _number(table, key, prefix, problems, required=False):
+    if key not in table:
+        if required:
+            problems.add(f"{prefix}.{key}", MISSING, "required number is missing.")
+        return None
+    value = table[key]
+    if not _is_number(value):
+        problems.add(f"{prefix}.{key}", value, "must be a finite number.")
+        return None
+    return float(value)
+
+
+def _describe(spec: PriorSpec) -> str:
+    args = ", ".join(f"{k}={v:.4g}" for k, v in spec.params.items())
+    return f"{spec.distribution}({args})"
+
+
+def describe(spec: PriorSpec) -> str:
+    """Short text such as ``LogNormal(mu=11.5, sigma=0.42)``."""
+    return "Fixed" if spec.is_fixed else _describe(spec)
+
+
+def with_point(spec: PriorSpec, point: float) -> PriorSpec:
+    return replace(spec, point=float(point))
