@@ -133,6 +133,19 @@ def people_usd_per_robot_year(w: Mapping[str, Any]):
     )
 
 
+MEASURABLE_DERIVED = {
+    "tokens_per_robot_year": tokens_per_robot_year,
+    "data_hours_per_robot_year": data_hours_per_robot_year,
+    "people_usd_per_robot_year": people_usd_per_robot_year,
+}
+"""Plan-free derived world quantities that an evidence record may measure (besides parameters)."""
+
+
+def world_quantity(name: str, w: Mapping[str, Any]):
+    """A world parameter or a plan-free derived quantity, by name."""
+    return MEASURABLE_DERIVED[name](w) if name in MEASURABLE_DERIVED else w[name]
+
+
 def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     """All outcomes of a plan given world parameters ``w``.
 

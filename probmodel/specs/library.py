@@ -14,19 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probmodel import io
-from probmodel.equations import WORLD_PARAMETERS
+from probmodel.equations import MEASURABLE_DERIVED, WORLD_PARAMETERS
 from probmodel.errors import MISSING, Problem, ProblemCollector, SpecError, UnknownNameError, did_you_mean
 from probmodel.specs.evidence import Measurement, parse_evidence
 from probmodel.specs.priors import parse_prior
 from probmodel.specs.scenario import Scenario, parse_scenario
 
 DEFAULT_SCENARIO = "seed-cotrain"
-MEASURABLE_DERIVED = {
-    "tokens_per_robot_year": "real tokens one robot collects per year [tokens/robot-year]",
-    "data_hours_per_robot_year": "hours of data one robot collects per year [h/robot-year]",
-    "people_usd_per_robot_year": "people cost per active robot [USD/robot-year]",
-}
-"""Plan-free derived quantities that a measurement record may name besides world parameters."""
 MEASURABLE = set(WORLD_PARAMETERS) | set(MEASURABLE_DERIVED)
 
 

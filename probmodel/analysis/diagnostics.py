@@ -1,0 +1,110 @@
+"""MCMC diagnostics with thresholds and advice: R-hat, effective sample size, divergences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+"""Thresholds of Vehtari et al. (2021), as ArviZ recommends: rank R-hat <= 1.01, bulk and tail ESS >= 400."""
+
+
+@dataclass
+class Diagnostics:
+    """Convergence verdict of a posterior."""
+
+    rows: dict[str, dict[str, float]]
+    divergences: int
+    n_draws: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def max_rhat(self) -> float:
+        return max((r["r_hat"] for r in self.rows.values()), default=float("nan"))
+
+    @property
+    def min_ess_bulk(self) -> float:
+        return min((r["ess_bulk"] for r in self.rows.values()), default=float("nan"))
+
+    @property
+    def min_ess_tail(self) -> float:
+        return min((r["ess_tail"] for r in self.rows.values()), default=float("nan"))
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "max_r_hat": self.max_rhat,
+            "min_ess_bulk": self.min_ess_bulk,
+            "min_ess_tail": self.min_ess_tail,
+            "divergences": self.divergences,
+            "n_draws": self.n_draws,
+            "thresholds": {"r_hat_max": RHAT_MAX, "ess_min": ESS_MIN, "divergences": 0},
+            "problems": self.problems,
+            "variables": self.rows,
+        }
+
+
+def diagnose(tree: xr.DataTree) -> Diagnostics:
+    """R-hat, bulk/tail ESS for every varying posterior variable, and the divergence count."""
+    import arviz as az
+
+    posterior = tree["posterior"].to_dataset()
+    names = [n for n in posterior.data_vars if float(posterior[n].std()) > 0]
+    rhat = az.rhat(tree, var_names=names)
+    ess_bulk = az.ess(tree, var_names=names, method="bulk")
+    ess_tail = az.ess(tree, var_names=names, method="tail")
+    rows = {}
+    for name in names:
+        for index, label in _elements(posterior[name]):
+            rows[label] = {
+                "r_hat": float(rhat[name].sel(index)),
+                "ess_bulk": float(ess_bulk[name].sel(index)),
+                "ess_tail": float(ess_tail[name].sel(index)),
+            }
+    stats = tree["sample_stats"].to_dataset()
+    divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
+    n_draws = int(posterior.sizes["chain"] * posterior.sizes["draw"])
+
+    problems = []
+    bad_rhat = sorted(k for k, r in rows.items() if not r["r_hat"] <= RHAT_MAX)
+    if bad_rhat:
+        problems.append(
+            f"R-hat > {RHAT_MAX} for {_few(bad_rhat)}: the chains disagree. Run longer "
+            "(--tune 2000 --draws 2000); if it persists, look for a multimodal or badly identified prior."
+        )
+    low_ess = sorted(
+        k for k, r in rows.items() if not min(r["ess_bulk"], r["ess_tail"]) >= ESS_MIN
+    )
+    if low_ess:
+        problems.append(
+            f"ESS < {ESS_MIN} for {_few(low_ess)}: too few effective draws for stable percentiles. "
+            "Increase --draws (and --chains)."
+        )
+    if divergences:
+        problems.append(
+            f"{divergences} divergent transitions: the posterior may be biased. Raise "
+            "--target-accept (e.g. 0.95 or 0.99); if they remain, the model needs reparameterising."
+        )
+    return Diagnostics(rows=rows, divergences=divergences, n_draws=n_draws, problems=problems)
+
+
+def _elements(da: xr.DataArray):
+    """(selection, label) for each element of a variable beyond (chain, draw)."""
+    extra = [d for d in da.dims if d not in ("chain", "draw")]
+    if not extra:
+        yield {}, da.name
+        return
+    for idx in np.ndindex(*(da.sizes[d] for d in extra)):
+        sel = {d: da[d].values[i] for d, i in zip(extra, idx)}
+        yield sel, f"{da.name}[{','.join(str(v) for v in sel.values())}]"
+
+
+def _few(names: list[str], n: int = 5) -> str:
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")

@@ -1,0 +1,112 @@
+"""The Python API: load a scenario, evaluate it at point values, fit, summarise, save, load, report.
+
+Each function is a thin, checked entry to one layer of the package, in data-flow order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from probmodel.fit import Run, SamplerSettings
+from probmodel.specs.evidence import Measurement
+from probmodel.specs.library import Library, evidence_for
+from probmodel.specs.scenario import Scenario
+
+
+def list_scenarios(priors_dir: str | Path | None = None) -> list[Scenario]:
+    """Every shipped (or ``priors_dir``) scenario, validated."""
+    lib = Library.open(priors_dir)
+    return [lib.scenario(name) for name in lib.scenario_names()]
+
+
+def load_scenario(name_or_path: str | Path, priors_dir: str | Path | None = None) -> Scenario:
+    """A scenario by name (``"seed-cotrain"``) or path to a TOML file, with world priors merged."""
+    return Library.open(priors_dir).scenario(name_or_path)
+
+
+def load_evidence(
+    scenario: Scenario | None = None, priors_dir: str | Path | None = None
+) -> list[Measurement]:
+    """The evidence records (all, or those ``scenario`` uses)."""
+    records = Library.open(priors_dir).evidence()
+    return evidence_for(scenario, records) if scenario is not None else records
+
+
+def point(scenario: Scenario | str) -> dict[str, float]:
+    """Outcomes with every assumption at its point value: the seed's arithmetic, no sampling."""
+    from probmodel.evaluate import point_table
+
+    return point_table(load_scenario(scenario) if isinstance(scenario, str) else scenario)
+
+
+def fit(
+    scenario: Scenario | str,
+    evidence: list[Measurement] | None = None,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    prior_draws: int = 4000,
+    target_accept: float = 0.9,
+    seed: int | None = None,
+    progress: bool = False,
+    priors_dir: str | Path | None = None,
+) -> Run:
+    """Sample prior and posterior of a scenario, conditioned on the shipped evidence by default.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A scenario object, name or path.
+    evidence : list of Measurement, optional
+        Defaults to every record in ``priors/evidence/`` that the scenario does not exclude;
+        pass ``[]`` for the prior-only model.
+    draws, tune, chains, prior_draws, target_accept, seed
+        Sampler settings (see :class:`probmodel.fit.SamplerSettings`).
+    """
+    from probmodel.fit import DEFAULT_SEED
+    from probmodel.fit import fit as _fit
+
+    if isinstance(scenario, (str, Path)):
+        scenario = load_scenario(scenario, priors_dir)
+    if evidence is None:
+        evidence = load_evidence(scenario, priors_dir)
+    settings = SamplerSettings(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        prior_draws=prior_draws,
+        target_accept=target_accept,
+        seed=DEFAULT_SEED if seed is None else seed,
+    )
+    return _fit(scenario, evidence, settings, progress=progress)
+
+
+def summarize(run: Run, ci_prob: float = 0.9) -> dict[str, Any]:
+    """Risk summary of a run: posterior and prior outcomes, exceedance risks and diagnostics."""
+    from probmodel.analysis.diagnostics import diagnose
+    from probmodel.analysis.risk import summarize_tree
+
+    return {
+        "scenario": run.name,
+        "title": run.scenario["title"],
+        "plan": run.plan,
+        "config_hash": run.config_hash,
+        "evidence_ids": run.meta.get("evidence_ids", []),
+        "posterior": summarize_tree(run.tree, run.plan, "posterior", ci_prob),
+        "prior": summarize_tree(run.tree, run.plan, "prior", ci_prob),
+        "diagnostics": diagnose(run.tree).as_dict(),
+    }
+
+
+def load_run(path: str | Path) -> Run:
+    """Load a saved run (checks the file's hashes)."""
+    return Run.load(path)
+
+
+def write_report(run: Run, path: str | Path) -> Path:
+    """Write the self-contained HTML report of a run."""
+    from probmodel.report.html import write_report as _write
+
+    return _write(run, path)
