@@ -60,9 +60,8 @@ class Citation:
     locator: str = ""
 
     def __str__(self) -> str:
-        where = f"arXiv:{self.arxiv}" if self.arxiv else self.url
-        extra = f", {self.locator}" if self.locator else ""
-        return f"{self.authors} ({self.year}). {self.title}. {where}{extra}".strip()
+        where = [f"arXiv:{self.arxiv}" if self.arxiv else "", self.url, self.venue, self.locator]
+        return f"{self.authors} ({self.year}). {self.title}. " + ", ".join(w for w in where if w)
 
 
 @dataclass(frozen=True)
@@ -266,8 +265,10 @@ def _citation(table, problems) -> Citation | None:
     if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2100:
         problems.add("citation.year", year, "must be a four-digit year.")
         ok = False
-    if not (table.get("arxiv") or table.get("url")):
-        problems.add("citation", MISSING, "give an `arxiv` id or a `url` so readers can find it.")
+    if not (table.get("arxiv") or table.get("url") or table.get("venue")):
+        problems.add(
+            "citation", MISSING, "give an `arxiv` id, a `url` or a `venue` so readers can find it."
+        )
         ok = False
     if not ok:
         return None
