@@ -100,6 +100,25 @@ def summarize(run: Run, ci_prob: float = 0.9) -> dict[str, Any]:
     }
 
 
+def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
+    """Whether the spec files changed since ``run`` was sampled (``None``: scenario not found).
+
+    Rebuilds the run's configuration from the current files (same sampler settings, same use of
+    evidence) and compares configuration hashes.
+    """
+    from probmodel.errors import ProbmodelError
+    from probmodel.fit import run_meta
+
+    try:
+        scenario = load_scenario(run.name, priors_dir)
+        evidence = load_evidence(scenario, priors_dir) if run.meta.get("evidence_ids") else []
+    except ProbmodelError:
+        return None
+    current = run_meta(scenario, evidence, SamplerSettings(**run.meta["settings"]))
+    current["version"] = run.meta["version"]  # a new package version alone does not make it stale
+    return Run(run.tree, current).config_hash != run.config_hash
+
+
 def load_run(path: str | Path) -> Run:
     """Load a saved run (checks the file's hashes)."""
     return Run.load(path)

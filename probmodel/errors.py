@@ -53,6 +53,8 @@ class SpecError(ProbmodelError):
 class ResultFileError(ProbmodelError):
     """A results file that is missing, not a probmodel result, corrupted or tampered with."""
 
+    exit_code = 3
+
 
 class UnknownNameError(ProbmodelError):
     """An unknown scenario, evidence record or outcome name."""

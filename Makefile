@@ -1,0 +1,16 @@
+# Two commands do all the set-up (see README): `make run` and `make test`.
+# Both create .venv on first use (scripts/bootstrap finds a Python >= 3.12 and installs requirements.lock).
+
+.PHONY: run test bootstrap clean
+
+run: bootstrap
+	.venv/bin/probmodel run
+
+test: bootstrap
+	.venv/bin/python -m pytest
+
+bootstrap:
+	@./scripts/bootstrap
+
+clean:
+	rm -rf .venv results .pytest_cache

@@ -1,0 +1,302 @@
+"""Command line: ``probmodel run | point | scenarios | sample | summary | report | evidence list``.
+
+Input errors (bad spec files, unknown names, damaged results) print one clear message and exit with
+code 2 (specs, names) or 3 (results files), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from probmodel.errors import ProbmodelError
+
+RESULTS_DIR = Path("results")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except ProbmodelError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except ValueError as err:  # argument checks of the API (e.g. draws <= 0)
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was saved.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from probmodel.specs.library import DEFAULT_SCENARIO
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--priors", metavar="DIR", help="spec folder (default: the repository's priors/)")
+    sampling = argparse.ArgumentParser(add_help=False)
+    sampling.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (1000)")
+    sampling.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
+    sampling.add_argument("--chains", type=int, default=4, help="chains (4)")
+    sampling.add_argument("--prior-draws", type=int, default=4000, help="prior draws (4000)")
+    sampling.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance (0.9)")
+    sampling.add_argument("--seed", type=int, default=None, help="random seed (fixed default: reproducible)")
+    sampling.add_argument("--no-evidence", action="store_true", help="prior-only model: ignore priors/evidence/")
+    sampling.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = argparse.ArgumentParser(
+        prog="probmodel",
+        description="Bayesian cost, timeline and data needs of robot foundation-model data plans.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser(
+        "run", parents=[common, sampling],
+        help="the main job: sample a scenario, print its summary, save results and write a report",
+    )  # fmt: skip
+    s.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help=f"name or path ({DEFAULT_SCENARIO})")
+    s.add_argument("--out-dir", type=Path, default=RESULTS_DIR, help="where results go (results/)")
+    s.set_defaults(handler=_cmd_run)
+
+    s = sub.add_parser("point", parents=[common], help="evaluate a scenario at point values (no sampling)")
+    s.add_argument("scenario")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(handler=_cmd_point)
+
+    s = sub.add_parser("scenarios", parents=[common], help="list the scenarios, one line each")
+    s.set_defaults(handler=_cmd_scenarios)
+
+    s = sub.add_parser("sample", parents=[common, sampling], help="sample prior and posterior, save a run")
+    s.add_argument("scenario")
+    s.add_argument("--out", type=Path, help="results file (results/SCENARIO.nc)")
+    s.set_defaults(handler=_cmd_sample)
+
+    s = sub.add_parser("summary", help="risk summary of a saved run")
+    s.add_argument("run", type=Path)
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--ci", type=float, default=0.9, help="credible-interval mass (0.9)")
+    s.set_defaults(handler=_cmd_summary)
+
+    s = sub.add_parser("report", help="write the HTML report of a saved run")
+    s.add_argument("run", type=Path)
+    s.add_argument("--out", type=Path, help="report file (beside the run, .html)")
+    s.set_defaults(handler=_cmd_report)
+
+    s = sub.add_parser("evidence", help="evidence records")
+    ev = s.add_subparsers(dest="evidence_command", metavar="SUBCOMMAND", required=True)
+    e = ev.add_parser("list", parents=[common], help="list the evidence records")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(handler=_cmd_evidence_list)
+    return p
+
+
+# ---------------------------------------------------------------------------------------- commands
+
+
+def _cmd_point(args) -> int:
+    import probmodel as pmod
+    from probmodel.report import formatting as fmt
+
+    scenario = pmod.load_scenario(args.scenario, args.priors)
+    table = pmod.point(scenario)
+    if args.json:
+        print(json.dumps({"scenario": scenario.name, "plan": vars(scenario.plan), "outcomes": table}, indent=2))
+        return 0
+    from probmodel.equations import OUTCOMES
+
+    rows = [(k, fmt.by_name(k, v), OUTCOMES.get(k, f"cost component {k[5:]} [USD]")) for k, v in table.items()]
+    _table(f"{scenario.name}: point values (no sampling)", ["outcome", "value", "meaning"], rows)
+    return 0
+
+
+def _cmd_scenarios(args) -> int:
+    import probmodel as pmod
+
+    for scenario in pmod.list_scenarios(args.priors):
+        print(f"{scenario.name:<22} {scenario.title}")
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    run = _sample(args)
+    out = args.out or RESULTS_DIR / f"{run.name}.nc"
+    path = run.save(out)
+    _print_diagnostics(_summary(run)["diagnostics"])
+    _say(args, f"saved {path}")
+    return 0
+
+
+def _cmd_summary(args) -> int:
+    import probmodel as pmod
+
+    run = pmod.load_run(args.run)
+    summary = _summary(run, args.ci)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=float))
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def _cmd_report(args) -> int:
+    import probmodel as pmod
+
+    run = pmod.load_run(args.run)
+    out = args.out or args.run.with_suffix(".html")
+    print(f"wrote {pmod.write_report(run, out)}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    import probmodel as pmod
+
+    started = time.perf_counter()
+    run = _sample(args)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    nc = run.save(args.out_dir / f"{run.name}.nc")
+    _print_summary(_summary(run))
+    html = pmod.write_report(run, args.out_dir / f"{run.name}.html")
+    print(f"\nsaved {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _cmd_evidence_list(args) -> int:
+    import probmodel as pmod
+
+    records = pmod.load_evidence(priors_dir=args.priors)
+    if args.json:
+        print(json.dumps([r.as_record() for r in records], indent=2))
+        return 0
+    from probmodel.report import formatting as fmt
+
+    rows = [
+        (r.id, r.quantity, fmt.by_name(r.quantity, r.value), r.confidence, r.title) for r in records
+    ]
+    _table("evidence records", ["id", "measures", "value", "confidence", "title"], rows)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _sample(args):
+    import probmodel as pmod
+
+    scenario = pmod.load_scenario(args.scenario, args.priors)
+    evidence = [] if args.no_evidence else pmod.load_evidence(scenario, args.priors)
+    _say(
+        args,
+        f"sampling {scenario.name}: {args.chains} chains x {args.draws} draws (+{args.tune} tuning), "
+        f"{len(evidence)} evidence records; the first run compiles the model (cached afterwards)",
+    )
+    started = time.perf_counter()
+    run = pmod.fit(
+        scenario,
+        evidence,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        prior_draws=args.prior_draws,
+        target_accept=args.target_accept,
+        seed=args.seed,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    _say(args, f"sampled in {time.perf_counter() - started:.1f} s")
+    return run
+
+
+def _summary(run, ci: float = 0.9) -> dict:
+    import probmodel as pmod
+
+    summary = pmod.summarize(run, ci_prob=ci)
+    summary["stale"] = pmod.api.is_stale(run)
+    return summary
+
+
+def _print_summary(summary: dict) -> None:
+    from probmodel.report import formatting as fmt
+
+    post = summary["posterior"]
+    ci = post["credible_interval"]
+    ci_label = f"{100 * ci['mass']:.0f}% {ci['kind']} CI"
+    rows = []
+    for name, row in post["outcomes"].items():
+        f = lambda x, n=name: fmt.by_name(n, x)  # noqa: E731
+        rows.append(
+            (
+                name,
+                f(row["mean"]),
+                f(row["p10"]),
+                f(row["p50"]),
+                f(row["p80"]),
+                f(row["p90"]),
+                f"{f(row['ci_low'])} - {f(row['ci_high'])}",
+                f(row.get("point")),
+                f(row.get("contingency_p80")),
+            )
+        )
+    _table(
+        f"{summary['scenario']}: {summary['title']} (posterior, {post['n_draws']} draws)",
+        ["outcome", "mean", "P10", "P50", "P80", "P90", ci_label, "point", "contingency (P80-point)"],
+        rows,
+    )
+    risk = post["risk"]
+    prior_risk = summary["prior"]["risk"]
+    if risk["budget_usd"]:
+        print(
+            f"P(cost > budget {fmt.usd(risk['budget_usd'])}) = {fmt.probability(risk['p_cost_over_budget'])}"
+            f"   (prior: {fmt.probability(prior_risk['p_cost_over_budget'])})"
+        )
+    if risk.get("p_years_over_deadline") is not None:
+        print(
+            f"P(years > deadline {risk['deadline_years']:g}) = {fmt.probability(risk['p_years_over_deadline'])}"
+            f"   (prior: {fmt.probability(prior_risk['p_years_over_deadline'])})"
+        )
+    if risk.get("note"):
+        print(risk["note"])
+    _print_diagnostics(summary["diagnostics"])
+    if summary.get("stale"):
+        print(
+            "warning: the scenario, priors or evidence files changed since this run was sampled; "
+            f"re-run `probmodel sample {summary['scenario']}` for current results.",
+            file=sys.stderr,
+        )
+
+
+def _print_diagnostics(d: dict) -> None:
+    verdict = "ok" if d["ok"] else "PROBLEMS"
+    print(
+        f"diagnostics: {verdict}: max R-hat {d['max_r_hat']:.4f} (<= {d['thresholds']['r_hat_max']}), "
+        f"min bulk ESS {d['min_ess_bulk']:.0f}, min tail ESS {d['min_ess_tail']:.0f} "
+        f"(>= {d['thresholds']['ess_min']}), divergences {d['divergences']}"
+    )
+    for problem in d["problems"]:
+        print(f"warning: {problem}", file=sys.stderr)
+
+
+def _table(title: str, header: list[str], rows: list[tuple]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for i, h in enumerate(header):
+        table.add_column(h, justify="left" if i == 0 or h in ("meaning", "title", "id") else "right")
+    for row in rows:
+        table.add_row(*(str(c) for c in row))
+    Console(width=max(120, Console().width)).print(table)
+
+
+def _say(args, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Bad input is refused clearly: one deliberately broken file per error path (tests/broken/).
+
+Each error names the file, the key and the bad value and says what is allowed; the command line
+prints it without a traceback and exits non-zero; every problem of a file is reported at once.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from probmodel.cli import main
+from probmodel.errors import SpecError, UnknownNameError
+from probmodel.specs.library import Library
+
+from conftest import BROKEN
+
+
+def _world_error(spec_dir, name: str) -> SpecError:
+    root = spec_dir(world_fragment=(BROKEN / "priors" / name).read_text())
+    with pytest.raises(SpecError) as info:
+        Library.open(root).world_priors()
+    return info.value
+
+
+def _cli_error(capsys, argv) -> str:
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code != 0
+    assert "Traceback" not in captured.err + captured.out
+    assert captured.err.startswith("error: ")
+    return captured.err
+
+
+@pytest.mark.parametrize(
+    "broken, expected",
+    [
+        ("malformed-toml.toml", ["world.toml", "not valid TOML", "line"]),
+        ("unknown-distribution.toml", ["control_rate_hz.distribution", "'LogNormall'", "Did you mean 'LogNormal'", "Allowed:"]),
+        ("missing-scale.toml", ["control_rate_hz.params.sigma", "required number is missing"]),
+        ("negative-scale.toml", ["control_rate_hz.params.sigma", "-0.5", "must be > 0"]),
+        ("interval-reversed.toml", ["control_rate_hz.interval", "[20.0, 5.0]", "lower must be below upper"]),
+        ("unknown-key.toml", ["control_rate_hz.unti", "Did you mean 'unit'", "control_rate_hz.unit"]),
+        ("point-outside-support.toml", ["backup_share.point", "1.5", "outside the support"]),
+    ],
+)  # fmt: skip
+def test_broken_prior_file_is_refused_with_file_key_value(spec_dir, broken, expected):
+    err = _world_error(spec_dir, broken)
+    text = str(err)
+    assert "world.toml" in text
+    for fragment in expected:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+def test_every_error_in_a_file_is_reported_at_once(spec_dir):
+    err = _world_error(spec_dir, "several-errors.toml")
+    keys = {p.key for p in err.problems}
+    assert {"control_rate_hz.params.sigma", "tokens_per_step.method", "unit_cost_usd.unit", "unit_cost_usd.point"} <= keys
+    assert str(err).startswith(f"{len(err.problems)} problems")
+
+
+def test_broken_world_from_the_command_line(spec_dir, capsys):
+    root = spec_dir(world_fragment=(BROKEN / "priors" / "negative-scale.toml").read_text())
+    err = _cli_error(capsys, ["point", "seed-real-only", "--priors", str(root)])
+    assert "control_rate_hz.params.sigma = -0.5" in err
+
+
+@pytest.mark.parametrize(
+    "broken, expected",
+    [
+        ("unknown-plan-key.toml", ["broken.toml", "plan.fleet_sise", "Did you mean 'fleet_size'", "plan.fleet_size"]),
+        ("unknown-override.toml", ["broken.toml", "priors.sim_transfers", "Did you mean 'sim_transfer'"]),
+    ],
+)  # fmt: skip
+def test_broken_scenario_is_refused(spec_dir, capsys, broken, expected):
+    root = spec_dir(scenario=(BROKEN / "scenarios" / broken).read_text())
+    err = _cli_error(capsys, ["point", "broken", "--priors", str(root)])
+    for fragment in expected:
+        assert fragment in err, f"{fragment!r} not in:\n{err}"
+
+
+def test_evidence_naming_an_unknown_quantity_is_refused(spec_dir, capsys):
+    root = spec_dir(evidence=(BROKEN / "evidence" / "unknown-quantity.toml").read_text())
+    err = _cli_error(capsys, ["evidence", "list", "--priors", str(root)])
+    assert "broken.toml: quantity = 'unit_cost'" in err
+    assert "Did you mean 'unit_cost_usd'" in err
+
+
+def test_evidence_with_several_problems_reports_all(spec_dir):
+    root = spec_dir(evidence=(BROKEN / "evidence" / "negative-sd-no-citation.toml").read_text())
+    with pytest.raises(SpecError) as info:
+        Library.open(root).evidence()
+    keys = {p.key for p in info.value.problems}
+    assert {"sd", "confidence", "citation"} <= keys
+    assert "'rumour'" in str(info.value) and "company-claim" in str(info.value)
+
+
+def test_unknown_scenario_name(capsys):
+    with pytest.raises(UnknownNameError, match="Did you mean 'seed-cotrain'"):
+        Library.open().scenario("seed-cotrian")
+    err = _cli_error(capsys, ["point", "seed-cotrian"])
+    assert "unknown scenario 'seed-cotrian'" in err and "seed-real-only" in err
+
+
+def test_missing_spec_folder(capsys, tmp_path):
+    err = _cli_error(capsys, ["scenarios", "--priors", str(tmp_path / "nowhere")])
+    assert "nowhere" in err and "not found" in err
