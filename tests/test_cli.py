@@ -1,0 +1,56 @@
+"""The command-line flow: scenarios, sample, summary (text and JSON), report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from probmodel.cli import main
+
+
+def test_scenarios_lists_one_line_each(capsys):
+    assert main(["scenarios"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    names = [line.split()[0] for line in lines]
+    assert names == sorted(
+        ["levine-mcdonalds", "paxton-2t", "seed-cotrain", "seed-cotrain-4.2y", "seed-real-only",
+         "seed-real-only-1000"]
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "real-only.nc"
+    argv = ["sample", "seed-real-only", "--draws", "200", "--tune", "300", "--chains", "2",
+            "--prior-draws", "400", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    return out
+
+
+def test_summary_json_has_the_risk_outputs(sampled, capsys):
+    capsys.readouterr()
+    assert main(["summary", str(sampled), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    post = summary["posterior"]
+    assert post["credible_interval"] == {"kind": "equal-tailed", "mass": 0.9}
+    cost = post["outcomes"]["cost_total_usd"]
+    assert cost["p10"] < cost["p50"] < cost["p80"] < cost["p90"]
+    assert cost["contingency_p80"] == pytest.approx(cost["p80"] - cost["point"])
+    assert 0.0 <= post["risk"]["p_cost_over_budget"] <= 1.0
+    assert 0.0 <= post["risk"]["p_years_over_deadline"] <= 1.0
+    assert summary["stale"] is False
+    assert set(summary["diagnostics"]) >= {"max_r_hat", "min_ess_bulk", "divergences", "ok"}
+
+
+def test_summary_text(sampled, capsys):
+    capsys.readouterr()
+    assert main(["summary", str(sampled)]) == 0
+    out = capsys.readouterr().out
+    assert "90% equal-tailed CI" in out and "P(cost > budget $2B)" in out and "diagnostics:" in out
+
+
+def test_report_is_written(sampled, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", str(sampled), "--out", str(out)]) == 0
+    assert out.is_file() and "<html" in out.read_text().lower()

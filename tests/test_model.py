@@ -1,0 +1,83 @@
+"""Model structure, checked without MCMC: variables, dims, prior draws, gradient, one set of equations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from probmodel.equations import COST_COMPONENTS, WORLD_PARAMETERS
+from probmodel.evaluate import draws_outcomes, point_table
+from probmodel.model import build_model
+
+
+@pytest.fixture(scope="module")
+def cotrain(library):
+    return library.scenario("seed-cotrain")
+
+
+@pytest.fixture(scope="module")
+def model(cotrain, library):
+    return build_model(cotrain, library.evidence())
+
+
+def test_free_variables_are_the_world_parameters(model):
+    assert {v.name for v in model.free_RVs} == set(WORLD_PARAMETERS)
+
+
+def test_outcomes_are_deterministics_with_cost_breakdown_dims(model):
+    names = {v.name for v in model.deterministics}
+    for outcome in ("cost_total_usd", "years", "robot_years", "robots_needed", "tokens_needed",
+                    "tokens_per_robot_year", "cost"):  # fmt: skip
+        assert outcome in names
+    assert model.named_vars_to_dims["cost"] == ("cost_component",)
+    assert list(model.coords["cost_component"]) == list(COST_COMPONENTS)
+
+
+def test_every_evidence_record_is_an_observed_variable(model, library):
+    observed = {v.name for v in model.observed_RVs}
+    assert observed == {r.var_name for r in library.evidence()}
+
+
+def test_fixed_parameter_becomes_data_not_a_random_variable(library):
+    levine = build_model(library.scenario("levine-mcdonalds"))
+    assert "operating_days_per_year" not in {v.name for v in levine.free_RVs}
+    assert "operating_days_per_year" in levine.named_vars
+
+
+def test_logp_and_gradient_are_finite_at_the_initial_point(model):
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    grad = model.compile_dlogp()(point)
+    assert np.all(np.isfinite(grad)) and grad.shape == (len(WORLD_PARAMETERS),)
+
+
+def test_prior_draws_are_finite_and_positive(model):
+    import pymc as pm
+
+    prior = pm.sample_prior_predictive(draws=300, model=model, random_seed=1)["prior"]
+    for name in ("cost_total_usd", "years", "robot_years", "tokens_needed"):
+        values = prior[name].values
+        assert np.all(np.isfinite(values)) and np.all(values > 0)
+    assert prior["cost"].dims == ("chain", "draw", "cost_component")
+
+
+def test_model_deterministics_equal_numpy_equations_on_the_same_draws(model, cotrain):
+    """The PyMC model and the NumPy path are the same equations: compare on prior draws."""
+    import pymc as pm
+
+    prior = pm.sample_prior_predictive(draws=200, model=model, random_seed=2)["prior"].to_dataset()
+    again = draws_outcomes(prior, cotrain.plan)
+    for name in ("cost_total_usd", "years", "robot_years", "tokens_needed", "robots_needed"):
+        np.testing.assert_allclose(again[name].values, prior[name].values, rtol=1e-10)
+    np.testing.assert_allclose(again["cost"].values, prior["cost"].values, rtol=1e-10)
+
+
+def test_model_at_point_values_reproduces_point_mode(cotrain):
+    """Evaluate the PyMC graph with every parameter at its point value: the seed table again."""
+    model = build_model(cotrain)
+    names = ["cost_total_usd", "years", "robot_years"]
+    fn = model.compile_fn([model[n] for n in names], inputs=model.free_RVs, on_unused_input="ignore")
+    values = fn({v.name: cotrain.priors[v.name].point for v in model.free_RVs})
+    expected = point_table(cotrain)
+    for name, value in zip(names, values):
+        assert float(value) == pytest.approx(expected[name], rel=1e-12)

@@ -1,0 +1,72 @@
+"""Priors as data: intervals become distributions by the method the file records."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from probmodel.equations import WORLD_PARAMETERS
+from probmodel.errors import ProblemCollector
+from probmodel.specs.priors import merge_override, parse_prior
+
+BASE = {"unit": "Hz", "point": 8.0, "source": "s", "reason": "r"}
+
+
+def _parse(table):
+    problems = ProblemCollector("test.toml")
+    spec = parse_prior("x", {**BASE, **table}, problems)
+    return spec, problems.problems
+
+
+def test_every_world_parameter_has_a_documented_prior(library):
+    priors = library.world_priors()
+    assert set(priors) == set(WORLD_PARAMETERS)
+    for spec in priors.values():
+        assert spec.unit and spec.source and spec.reason
+        assert spec.method in ("exact", "preliz-maxent", "params")
+
+
+def test_exact_lognormal_interval_is_the_p5_p95_range():
+    spec, problems = _parse({"distribution": "LogNormal", "interval": [5.0, 20.0], "method": "exact"})
+    assert not problems
+    lo, hi = spec.quantiles([0.05, 0.95])
+    assert lo == pytest.approx(5.0, rel=1e-9) and hi == pytest.approx(20.0, rel=1e-9)
+    assert spec.params["mu"] == pytest.approx(math.log(10.0))
+
+
+def test_exact_normal_interval_with_other_mass():
+    spec, _ = _parse({"distribution": "Normal", "interval": [0.0, 10.0], "mass": 0.5, "point": 5.0})
+    lo, hi = spec.quantiles([0.25, 0.75])
+    assert (lo, hi) == pytest.approx((0.0, 10.0), abs=1e-9)
+
+
+def test_maxent_interval_holds_the_stated_mass():
+    spec, problems = _parse(
+        {"distribution": "Beta", "interval": [0.05, 0.8], "method": "preliz-maxent", "point": 0.5}
+    )
+    assert not problems and spec.method == "preliz-maxent"
+    dist = spec.to_preliz()
+    assert float(dist.cdf(0.8) - dist.cdf(0.05)) == pytest.approx(0.9, abs=0.01)
+
+
+def test_truncated_normal_keeps_its_bounds():
+    spec, problems = _parse(
+        {"distribution": "TruncatedNormal", "lower": 0.0, "upper": 365.0, "interval": [240.0, 350.0],
+         "method": "preliz-maxent", "point": 300.0}
+    )  # fmt: skip
+    assert not problems
+    assert spec.params["lower"] == 0.0 and spec.params["upper"] == 365.0
+
+
+def test_explicit_params_are_used_as_given():
+    spec, problems = _parse({"distribution": "Gamma", "params": {"alpha": 2.0, "beta": 0.5}})
+    assert not problems and spec.params == {"alpha": 2.0, "beta": 0.5} and spec.method == "params"
+
+
+def test_override_of_distribution_drops_the_old_parameters():
+    base = {**BASE, "distribution": "LogNormal", "interval": [5.0, 20.0], "method": "exact"}
+    merged = merge_override(base, {"distribution": "Fixed", "point": 10.0})
+    assert "interval" not in merged and merged["point"] == 10.0 and merged["unit"] == "Hz"
+    point_only = merge_override(base, {"point": 9.0})
+    assert point_only["interval"] == [5.0, 20.0] and point_only["point"] == 9.0

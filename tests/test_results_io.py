@@ -1,0 +1,91 @@
+"""Saving and loading runs: round trip, and refusal of foreign, damaged or edited files."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+import probmodel as pmod
+from probmodel.cli import main
+from probmodel.errors import ResultFileError
+
+
+@pytest.fixture(scope="module")
+def saved(small_run, tmp_path_factory):
+    path = tmp_path_factory.mktemp("runs") / "run.nc"
+    small_run.save(path)
+    return path
+
+
+def test_round_trip_keeps_draws_and_configuration(small_run, saved):
+    loaded = pmod.load_run(saved)
+    np.testing.assert_array_equal(
+        loaded.tree["posterior"]["cost_total_usd"].values,
+        small_run.tree["posterior"]["cost_total_usd"].values,
+    )
+    assert loaded.config_hash == small_run.config_hash
+    assert loaded.meta["evidence_ids"] == small_run.meta["evidence_ids"]
+    assert loaded.meta["version"] == pmod.__version__
+    assert set(loaded.priors) == set(small_run.priors)
+    assert {"posterior", "prior", "sample_stats", "point", "observed_data"} <= set(loaded.tree.children)
+
+
+def _copy(saved, tmp_path):
+    target = tmp_path / "copy.nc"
+    target.write_bytes(saved.read_bytes())
+    return target
+
+
+def test_edited_configuration_is_refused(saved, tmp_path):
+    path = _copy(saved, tmp_path)
+    with h5py.File(path, "r+") as f:
+        text = f.attrs["probmodel_scenario"]
+        f.attrs["probmodel_scenario"] = (text.decode() if isinstance(text, bytes) else text).replace(
+            "5000.0", "50.0"
+        )
+    with pytest.raises(ResultFileError, match="config_hash does not match"):
+        pmod.load_run(path)
+
+
+def test_edited_draws_are_refused(saved, tmp_path):
+    path = _copy(saved, tmp_path)
+    with h5py.File(path, "r+") as f:
+        f["posterior/cost_total_usd"][0, 0] = 1.0
+    with pytest.raises(ResultFileError, match="data_hash does not match"):
+        pmod.load_run(path)
+
+
+def test_foreign_netcdf_is_refused(tmp_path):
+    path = tmp_path / "other.nc"
+    xr.Dataset({"a": ("x", [1.0, 2.0])}).to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(ResultFileError, match="not a probmodel result"):
+        pmod.load_run(path)
+
+
+def test_truncated_file_is_refused(saved, tmp_path):
+    path = tmp_path / "truncated.nc"
+    path.write_bytes(saved.read_bytes()[:4000])
+    with pytest.raises(ResultFileError, match="not a readable"):
+        pmod.load_run(path)
+
+
+def test_missing_file_and_cli_exit_code(tmp_path, capsys):
+    assert main(["summary", str(tmp_path / "absent.nc")]) == 3
+    err = capsys.readouterr().err
+    assert "no such results file" in err and "Traceback" not in err
+
+
+def test_failed_save_leaves_the_earlier_file_intact(small_run, saved, tmp_path, monkeypatch):
+    path = _copy(saved, tmp_path)
+    before = path.read_bytes()
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(xr.DataTree, "to_netcdf", explode)
+    with pytest.raises(OSError, match="disk full"):
+        small_run.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["copy.nc"]  # no partial file left behind
