@@ -9,6 +9,7 @@ with hashes that :meth:`Run.load` checks.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,8 +128,14 @@ def fit(
     settings = settings or SamplerSettings()
     evidence = list(evidence)
     model = build_model(scenario, evidence)
+    pymc_log = logging.getLogger("pymc")
+    level = pymc_log.level
+    if not progress:
+        pymc_log.setLevel(logging.WARNING)  # drop "Sampling: [...]" notices in quiet runs
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*The effect of Potentials.*")
+        # PyTensor's numba backend runs the TruncatedNormal prior sampler in object mode: slower
+        # prior draws, same numbers. Not actionable for users, so not shown.
+        warnings.filterwarnings("ignore", message=".*Numba will use object mode.*")
         tree = pm.sample(
             draws=settings.draws,
             tune=settings.tune,
@@ -148,6 +155,7 @@ def fit(
                 tree, model=model, random_seed=settings.seed + 2, progressbar=False
             )
             tree["posterior_predictive"] = ppc["posterior_predictive"]
+    pymc_log.setLevel(level)
     for group in ("prior", "prior_predictive"):
         if group in prior.children:
             tree[group] = prior[group]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,12 +58,16 @@ def diagnose(tree: xr.DataTree) -> Diagnostics:
 
     posterior = tree["posterior"].to_dataset()
     names = [n for n in posterior.data_vars if float(posterior[n].std()) > 0]
-    rhat = az.rhat(tree, var_names=names)
-    ess_bulk = az.ess(tree, var_names=names, method="bulk")
-    ess_tail = az.ess(tree, var_names=names, method="tail")
+    with warnings.catch_warnings():  # constant elements (a zero cost component) give 0/0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = az.rhat(tree, var_names=names)
+        ess_bulk = az.ess(tree, var_names=names, method="bulk")
+        ess_tail = az.ess(tree, var_names=names, method="tail")
     rows = {}
     for name in names:
         for index, label in _elements(posterior[name]):
+            if float(posterior[name].sel(index).std()) == 0:
+                continue  # a constant (e.g. sim compute of a real-only plan) has nothing to diagnose
             rows[label] = {
                 "r_hat": float(rhat[name].sel(index)),
                 "ess_bulk": float(ess_bulk[name].sel(index)),
