@@ -225,4 +225,12 @@ OUTCOMES: dict[str, str] = {
     "opex_usd_per_year": "yearly operating cost [USD/year]",
     "capex_saved_usd": "robot purchases avoided against the baseline fleet, before backups [USD]",
 }
-"""Scalar outcomes with meaning and unit; ``cost`` (by component) is the one vector outcome."""
+"""Scalar outcomes, in report order, with meaning and unit; ``cost`` (by component) is the one
+vector outcome."""
+
+
+def description(name: str) -> str | None:
+    """Meaning and unit of a world parameter or outcome (``None`` for other names)."""
+    if name == "cost":
+        return "cost by component [USD]"
+    return WORLD_PARAMETERS.get(name) or OUTCOMES.get(name)

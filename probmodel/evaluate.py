@@ -11,15 +11,8 @@ from typing import Mapping
 import numpy as np
 import xarray as xr
 
-from probmodel.equations import COST_COMPONENTS, OUTCOMES, Plan, outcomes
+from probmodel.equations import COST_COMPONENTS, OUTCOMES, Plan, description, outcomes
 from probmodel.specs.scenario import Scenario
-
-OUTCOME_ORDER = (
-    "cost_total_usd", "years", "robot_years", "robot_years_real", "robot_years_sim",
-    "robots_needed", "fleet_size", "token_target", "tokens_needed", "tokens_real", "tokens_sim",
-    "tokens_per_robot_year", "collection_hours_per_year", "opex_usd_per_year", "capex_saved_usd",
-)  # fmt: skip
-
 
 def outcome_dataset(values: Mapping[str, object], plan: Plan, dims: tuple[str, ...] = ()) -> xr.Dataset:
     """Evaluate the outcome equations on arrays shaped like ``dims`` and label the result.
@@ -41,7 +34,7 @@ def outcome_dataset(values: Mapping[str, object], plan: Plan, dims: tuple[str, .
     shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     raw = outcomes(arrays, plan)
     data = {}
-    for name in OUTCOME_ORDER:
+    for name in OUTCOMES:
         if name in raw:
             data[name] = (dims, np.broadcast_to(np.asarray(raw[name], dtype=float), shape))
     cost = np.stack(
@@ -51,7 +44,7 @@ def outcome_dataset(values: Mapping[str, object], plan: Plan, dims: tuple[str, .
     data["cost"] = ((*dims, "cost_component"), cost)
     ds = xr.Dataset(data, coords={"cost_component": list(COST_COMPONENTS)})
     for name in ds.data_vars:
-        ds[name].attrs["description"] = OUTCOMES.get(name, "cost by component [USD]")
+        ds[name].attrs["description"] = description(name)
     return ds
 
 

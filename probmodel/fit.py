@@ -18,7 +18,7 @@ from typing import Any
 import xarray as xr
 
 from probmodel import __version__, io
-from probmodel.equations import OUTCOMES, WORLD_PARAMETERS
+from probmodel.equations import description
 from probmodel.evaluate import point_outcomes
 from probmodel.specs.evidence import Measurement
 from probmodel.specs.scenario import Scenario
@@ -169,9 +169,7 @@ def _label(tree: xr.DataTree) -> None:
     for node in tree.subtree:
         ds = node.to_dataset()
         for name in ds.data_vars:
-            text = WORLD_PARAMETERS.get(name) or OUTCOMES.get(name)
-            if name == "cost":
-                text = "cost by component [USD]"
+            text = description(name)
             if text:
                 ds[name].attrs["description"] = text
         node.dataset = ds

@@ -10,8 +10,7 @@ from __future__ import annotations
 import pymc as pm
 import pytensor.tensor as pt
 
-from probmodel.equations import COST_COMPONENTS, WORLD_PARAMETERS, outcomes, world_quantity
-from probmodel.evaluate import OUTCOME_ORDER
+from probmodel.equations import COST_COMPONENTS, OUTCOMES, WORLD_PARAMETERS, outcomes, world_quantity
 from probmodel.specs.evidence import Measurement
 from probmodel.specs.scenario import Scenario
 
@@ -39,7 +38,7 @@ def build_model(scenario: Scenario, evidence: list[Measurement] = ()) -> pm.Mode
             world[name] = pm.Data(name, spec.point) if spec.is_fixed else spec.to_pymc(name)
 
         out = outcomes(world, scenario.plan)
-        for name in OUTCOME_ORDER:
+        for name in OUTCOMES:
             if name in out:
                 pm.Deterministic(name, pt.as_tensor_variable(out[name]))
         pm.Deterministic(
