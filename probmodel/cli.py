@@ -111,7 +111,10 @@ def _cmd_point(args) -> int:
         return 0
     from probmodel.equations import OUTCOMES
 
-    rows = [(k, fmt.by_name(k, v), OUTCOMES.get(k, f"cost component {k[5:]} [USD]")) for k, v in table.items()]
+    rows = [
+        (k, fmt.fmt_value(k, v), OUTCOMES.get(k, f"cost component {k[5:]} [USD]"))
+        for k, v in table.items()
+    ]
     _table(f"{scenario.name}: point values (no sampling)", ["outcome", "value", "meaning"], rows)
     return 0
 
@@ -177,7 +180,7 @@ def _cmd_evidence_list(args) -> int:
     from probmodel.report import formatting as fmt
 
     rows = [
-        (r.id, r.quantity, fmt.by_name(r.quantity, r.value), r.confidence, r.title) for r in records
+        (r.id, r.quantity, fmt.fmt_value(r.quantity, r.value), r.confidence, r.title) for r in records
     ]
     _table("evidence records", ["id", "measures", "value", "confidence", "title"], rows)
     return 0
@@ -228,7 +231,7 @@ def _print_summary(summary: dict) -> None:
     ci_label = f"{100 * ci['mass']:.0f}% {ci['kind']} CI"
     rows = []
     for name, row in post["outcomes"].items():
-        f = lambda x, n=name: fmt.by_name(n, x)  # noqa: E731
+        f = lambda x, n=name: fmt.fmt_value(n, x, with_unit=False)  # noqa: E731
         rows.append(
             (
                 name,
@@ -251,13 +254,13 @@ def _print_summary(summary: dict) -> None:
     prior_risk = summary["prior"]["risk"]
     if risk["budget_usd"]:
         print(
-            f"P(cost > budget {fmt.usd(risk['budget_usd'])}) = {fmt.probability(risk['p_cost_over_budget'])}"
-            f"   (prior: {fmt.probability(prior_risk['p_cost_over_budget'])})"
+            f"P(cost > budget {fmt.fmt_usd(risk['budget_usd'])}) = {fmt.fmt_pct(risk['p_cost_over_budget'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_cost_over_budget'])})"
         )
     if risk.get("p_years_over_deadline") is not None:
         print(
-            f"P(years > deadline {risk['deadline_years']:g}) = {fmt.probability(risk['p_years_over_deadline'])}"
-            f"   (prior: {fmt.probability(prior_risk['p_years_over_deadline'])})"
+            f"P(years > deadline {risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_years_over_deadline'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_years_over_deadline'])})"
         )
     if risk.get("note"):
         print(risk["note"])
@@ -283,13 +286,14 @@ def _print_diagnostics(d: dict) -> None:
 
 def _table(title: str, header: list[str], rows: list[tuple]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for i, h in enumerate(header):
         table.add_column(h, justify="left" if i == 0 or h in ("meaning", "title", "id") else "right")
     for row in rows:
-        table.add_row(*(str(c) for c in row))
+        table.add_row(*(escape(str(c)) for c in row))
     Console(width=max(120, Console().width)).print(table)
 
 

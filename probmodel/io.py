@@ -49,9 +49,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -178,11 +185,24 @@ def load_tree(path: str | Path):
 
 
 def _netcdf_safe_attrs(attrs: dict) -> dict:
-    """netCDF attributes must be numbers, strings or arrays of them; encode the rest as JSON."""
+    """netCDF attributes must be numbers, strings or non-empty lists of one of them (ArviZ's
+    ``sample_dims`` is a list of str and must stay one); anything else is stored as JSON text."""
     safe = {}
     for key, value in attrs.items():
-        if isinstance(value, (str, int, float, np.number)) and not isinstance(value, bool):
+        if isinstance(value, bool):
+            safe[key] = int(value)
+        elif isinstance(value, (str, int, float, np.number)):
             safe[key] = value
+        elif (
+            isinstance(value, (list, tuple))
+            and value
+            and (all(isinstance(v, str) for v in value) or all(_is_plain_number(v) for v in value))
+        ):
+            safe[key] = list(value)
         else:
-            safe[key] = canonical_json(value) if not isinstance(value, bool) else int(value)
+            safe[key] = canonical_json(value)
     return safe
+
+
+def _is_plain_number(v) -> bool:
+    return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)

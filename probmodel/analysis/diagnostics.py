@@ -28,15 +28,15 @@ class Diagnostics:
 
     @property
     def max_rhat(self) -> float:
-        return max((r["r_hat"] for r in self.rows.values()), default=float("nan"))
+        return _extreme(max, "r_hat", self.rows)
 
     @property
     def min_ess_bulk(self) -> float:
-        return min((r["ess_bulk"] for r in self.rows.values()), default=float("nan"))
+        return _extreme(min, "ess_bulk", self.rows)
 
     @property
     def min_ess_tail(self) -> float:
-        return min((r["ess_tail"] for r in self.rows.values()), default=float("nan"))
+        return _extreme(min, "ess_tail", self.rows)
 
     def as_dict(self) -> dict:
         return {
@@ -52,12 +52,20 @@ class Diagnostics:
         }
 
 
+def _extreme(pick, key: str, rows: dict) -> float:
+    """max or min of a column; NaN wins, because a NaN diagnostic is a failure to report."""
+    values = [r[key] for r in rows.values()]
+    if any(not np.isfinite(v) for v in values):
+        return float("nan")
+    return pick(values, default=float("nan"))
+
+
 def diagnose(tree: xr.DataTree) -> Diagnostics:
     """R-hat, bulk/tail ESS for every varying posterior variable, and the divergence count."""
     import arviz as az
 
     posterior = tree["posterior"].to_dataset()
-    names = [n for n in posterior.data_vars if float(posterior[n].std()) > 0]
+    names = [n for n in posterior.data_vars if not _constant(posterior[n].values)]
     with warnings.catch_warnings():  # constant elements (a zero cost component) give 0/0
         warnings.simplefilter("ignore", RuntimeWarning)
         rhat = az.rhat(tree, var_names=names)
@@ -66,8 +74,8 @@ def diagnose(tree: xr.DataTree) -> Diagnostics:
     rows = {}
     for name in names:
         for index, label in _elements(posterior[name]):
-            if float(posterior[name].sel(index).std()) == 0:
-                continue  # a constant (e.g. sim compute of a real-only plan) has nothing to diagnose
+            if _constant(posterior[name].sel(index).values):
+                continue  # a constant (sim compute of a real-only plan, years of a solved fleet)
             rows[label] = {
                 "r_hat": float(rhat[name].sel(index)),
                 "ess_bulk": float(ess_bulk[name].sel(index)),
@@ -98,6 +106,13 @@ def diagnose(tree: xr.DataTree) -> Diagnostics:
             "--target-accept (e.g. 0.95 or 0.99); if they remain, the model needs reparameterising."
         )
     return Diagnostics(rows=rows, divergences=divergences, n_draws=n_draws, problems=problems)
+
+
+def _constant(values: np.ndarray) -> bool:
+    """True when every draw is the same number up to floating-point rounding."""
+    values = np.asarray(values, dtype=float)
+    spread = float(np.ptp(values))
+    return spread <= 1e-9 * max(float(np.max(np.abs(values))), 1e-300)
 
 
 def _elements(da: xr.DataArray):

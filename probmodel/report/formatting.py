@@ -1,49 +1,125 @@
-"""Number formatting by unit, shared by the command line and the HTML report."""
+"""Number formatting by unit, one place for the command line, the figures and the HTML report:
+$1.92B, $412M, 4.24 years, 21,219 robot-years, 31%.
+"""
 
 from __future__ import annotations
 
 import math
 
+from probmodel.equations import MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS
 
-def usd(x: float) -> str:
-    """$1.92B, $412M, $85.0K, $37.50."""
+SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+
+
+def fmt_usd(x: float | None) -> str:
+    """Dollars with a scale suffix and three significant figures ($1.92B, $412M, $37.5k, $8.33).
+
+    Why: costs span cents per token to billions per plan; a suffix keeps every cell short.
+    """
     if x is None or not math.isfinite(x):
-        return "n/a"
-    sign, a = ("-" if x < 0 else ""), abs(x)
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        return "—"
+    sign = "-" if x < 0 else ""
+    a = float(f"{abs(x):.3g}")  # round first, so $999.7M is written $1B, not $1,000M
+    for scale, suffix in SUFFIXES:
         if a >= scale:
-            return f"{sign}${a / scale:.3g}{suffix}" if a / scale < 100 else f"{sign}${a / scale:.0f}{suffix}"
-    return f"{sign}${a:.2f}"
+            return f"{sign}${_sig3(a / scale)}{suffix}"
+    if a == 0:
+        return "$0"
+    if a < 0.01:
+        return f"{sign}${abs(x):.3g}"
+    return f"{sign}${_sig3(a)}"
 
 
-def count(x: float) -> str:
-    """1.1T, 51.8M, 21,219, 4.24."""
+def fmt_usd_millions(x: float) -> str:
+    """Dollars in millions for axes that must stay in one unit ($412M, $1,250M)."""
+    m = x / 1e6
+    return f"${m:,.0f}M" if abs(m) >= 10 or m == 0 else f"${m:,.1f}M"
+
+
+def fmt_years(x: float | None) -> str:
+    """Years with three significant figures ("4.24 years", "0.368 years")."""
     if x is None or not math.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a >= 1e9:
-        for scale, suffix in ((1e12, "T"), (1e9, "B")):
-            if a >= scale:
-                return f"{x / scale:.3g}{suffix}"
-    if a >= 1e7:
-        return f"{x / 1e6:.3g}M"
-    if a >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
+        return "—"
+    return f"{_sig3(x)} years"
 
 
-def years(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x:.2f} y"
+def fmt_count(x: float | None, unit: str = "") -> str:
+    """A count with thousands separators ("21,219 robot-years"); three significant figures below 100."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    text = f"{x:,.0f}" if abs(x) >= 100 else _sig3(x)
+    return f"{text} {unit}".strip()
 
 
-def probability(p: float | None) -> str:
-    return "n/a" if p is None else f"{100 * p:.1f}%"
+def fmt_number(x: float | None, unit: str = "") -> str:
+    """A general quantity: 3 significant figures, with k/M/B/T above 10,000 and e-notation below 0.001."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    a = float(f"{abs(x):.3g}")
+    if a >= 1e4:
+        scale, suffix = next((sc, su) for sc, su in SUFFIXES if a >= sc)
+        text = f"{_sig3(x / scale)}{suffix}"
+    elif 0 < a < 1e-3:
+        text = f"{x:.2e}"
+    else:
+        text = _sig3(x)
+    return f"{text} {unit}".strip()
 
 
-def by_name(name: str, x: float) -> str:
-    """Format ``x`` by the unit its outcome name implies."""
-    if "usd" in name or name.startswith("cost"):
-        return usd(x)
-    if name == "years":
-        return years(x)
-    return count(x)
+def fmt_pct(p: float | None) -> str:
+    """A probability as a percentage ("31%", "<1%", ">99%"), or an em dash when not defined."""
+    if p is None or not math.isfinite(p):
+        return "—"
+    if 0 < p < 0.01:
+        return "<1%"
+    if 0.99 < p < 1:
+        return ">99%"
+    return f"{100 * p:.0f}%"
+
+
+def unit_of(name: str) -> str:
+    """The unit of an outcome or world parameter, read from the ``[...]`` of its description."""
+    if name.startswith("cost_") and name != "cost_total_usd":
+        return "USD"
+    text = OUTCOMES.get(name) or WORLD_PARAMETERS.get(name) or ""
+    if not text and name in MEASURABLE_DERIVED:
+        text = MEASURABLE_DERIVED[name].__doc__ or ""
+    return text[text.rfind("[") + 1 : text.rfind("]")] if "[" in text else ""
+
+
+def fmt_value(name: str, x: float | None, with_unit: bool = True) -> str:
+    """Format ``x`` as the outcome or parameter ``name`` is measured (USD, years, counts, ...).
+
+    ``with_unit=False`` drops the unit words (but keeps the $ sign) for table cells whose column
+    or row already states the unit.
+    """
+    unit = unit_of(name)
+    if unit.startswith("USD"):
+        suffix = unit[3:] if with_unit and x is not None else ""  # "/year", "/robot" ...
+        return fmt_usd(x) + suffix
+    if unit == "years":
+        return fmt_years(x) if with_unit else fmt_number(x)
+    if unit in ("robot-years", "robots", "h/year"):
+        return fmt_count(x, unit if with_unit else "")
+    return fmt_number(x, unit if with_unit else "")
+
+
+def _sig3(x: float) -> str:
+    """Three significant figures, trailing zeros dropped, commas from 1,000 ("1.92", "5", "21,219")."""
+    if x == 0:
+        return "0"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(x)))))
+    rounded = round(x, digits)
+    if abs(rounded) >= 1000:
+        return f"{rounded:,.0f}"
+    text = f"{rounded:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_tick(x: float) -> str:
+    """A short axis label: 3 significant figures, k/M/B above 10,000, "1e-07" below 0.001."""
+    if x != 0 and abs(x) < 1e-3:
+        return f"{x:.0e}"
+    return fmt_number(x)

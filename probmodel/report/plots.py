@@ -4,8 +4,7 @@ Every function returns a :class:`matplotlib.figure.Figure` drawn with the non-in
 canvas (no pyplot state, nothing is ever shown), so the figures can be built on a server or in
 CI and embedded in the HTML report with :func:`figure_to_data_uri`.
 
-The number formatters (``fmt_usd``, ``fmt_years``, ...) live here too, so the tick labels of the
-figures and the tables of the HTML report write every number the same way.
+Numbers are written by :mod:`probmodel.report.formatting`, as in the tables and the command line.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from probmodel.equations import COST_COMPONENTS, OUTCOMES, WORLD_PARAMETERS
+from probmodel.equations import COST_COMPONENTS, MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS
+from probmodel.report.formatting import fmt_number, fmt_pct, fmt_tick, fmt_usd, fmt_usd_millions, fmt_value, unit_of
 
 PRIOR_COLOR = "#9aa5b1"
 POSTERIOR_COLOR = "#1f5fa8"
@@ -31,119 +31,6 @@ CLIP_QUANTILES = (0.005, 0.995)
 LABEL_BOX = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
 LOG_RATIO = 20.0
 """Use a log x axis when the clipped range spans more than this factor (and is positive)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Number formatting: one place for $1.92B, $412M, 4.24 years, 21,219 robot-years, 31%.
-# --------------------------------------------------------------------------------------------
-
-
-def fmt_usd(x: float | None) -> str:
-    """Dollars with a scale suffix and three significant figures ($1.92B, $412M, $37.5k, $8.33).
-
-    Why: costs span cents per token to billions per plan; a suffix keeps every cell short.
-    """
-    if x is None or not math.isfinite(x):
-        return "—"
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if a >= scale:
-            return f"{sign}${_sig3(a / scale)}{suffix}"
-    if a == 0:
-        return "$0"
-    if a < 0.01:
-        return f"{sign}${a:.2e}"
-    return f"{sign}${_sig3(a)}"
-
-
-def fmt_usd_millions(x: float) -> str:
-    """Dollars in millions for axes that must stay in one unit ($412M, $1,250M)."""
-    m = x / 1e6
-    return f"${m:,.0f}M" if abs(m) >= 10 or m == 0 else f"${m:,.1f}M"
-
-
-def fmt_years(x: float | None) -> str:
-    """Years with three significant figures ("4.24 years", "0.368 years")."""
-    if x is None or not math.isfinite(x):
-        return "—"
-    return f"{_sig3(x)} years"
-
-
-def fmt_count(x: float | None, unit: str = "") -> str:
-    """A count with thousands separators ("21,219 robot-years"); three significant figures below 100."""
-    if x is None or not math.isfinite(x):
-        return "—"
-    text = f"{x:,.0f}" if abs(x) >= 100 else _sig3(x)
-    return f"{text} {unit}".strip()
-
-
-def fmt_number(x: float | None, unit: str = "") -> str:
-    """A general quantity: 3 significant figures, with k/M/B/T above 10,000 and e-notation below 0.001."""
-    if x is None or not math.isfinite(x):
-        return "—"
-    a = abs(x)
-    if a >= 1e4:
-        for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if a >= scale:
-                text = f"{_sig3(x / scale)}{suffix}"
-                break
-    elif 0 < a < 1e-3:
-        text = f"{x:.2e}"
-    else:
-        text = _sig3(x)
-    return f"{text} {unit}".strip()
-
-
-def fmt_pct(p: float | None) -> str:
-    """A probability as a percentage ("31%", "<1%", ">99%"), or an em dash when not defined."""
-    if p is None or not math.isfinite(p):
-        return "—"
-    if 0 < p < 0.01:
-        return "<1%"
-    if 0.99 < p < 1:
-        return ">99%"
-    return f"{100 * p:.0f}%"
-
-
-def unit_of(name: str) -> str:
-    """The unit of an outcome or world parameter, read from the ``[...]`` of its description."""
-    if name.startswith("cost_") and name != "cost_total_usd":
-        return "USD"
-    text = OUTCOMES.get(name) or WORLD_PARAMETERS.get(name) or ""
-    return text[text.rfind("[") + 1 : text.rfind("]")] if "[" in text else ""
-
-
-def fmt_value(name: str, x: float | None) -> str:
-    """Format ``x`` as the outcome or parameter ``name`` is measured (USD, years, counts, ...)."""
-    unit = unit_of(name)
-    if unit.startswith("USD"):
-        suffix = unit[3:]  # "/year", "/robot" ...
-        return fmt_usd(x) + (suffix if x is not None and suffix else "")
-    if unit == "years":
-        return fmt_years(x)
-    if unit in ("robot-years", "robots", "h/year"):
-        return fmt_count(x, unit)
-    return fmt_number(x, unit)
-
-
-def _sig3(x: float) -> str:
-    """Three significant figures, trailing zeros dropped, commas from 1,000 ("1.92", "5", "21,219")."""
-    if x == 0:
-        return "0"
-    digits = max(0, 2 - int(math.floor(math.log10(abs(x)))))
-    rounded = round(x, digits)
-    if abs(rounded) >= 1000:
-        return f"{rounded:,.0f}"
-    text = f"{rounded:.{digits}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def fmt_tick(x: float) -> str:
-    """A short axis label: 3 significant figures, k/M/B above 10,000, "1e-07" below 0.001."""
-    if x != 0 and abs(x) < 1e-3:
-        return f"{x:.0e}"
-    return fmt_number(x)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,6 +73,11 @@ def _clip_range(*arrays: np.ndarray, include: tuple[float | None, ...] = ()) -> 
     return float(lo), float(hi)
 
 
+def is_constant(x: np.ndarray) -> bool:
+    """True when all draws are equal up to rounding (e.g. years when the fleet is solved)."""
+    return bool(np.ptp(x) <= 1e-9 * max(abs(float(np.mean(x))), 1e-300))
+
+
 def _use_log(lo: float, hi: float) -> bool:
     return lo > 0 and hi / lo > LOG_RATIO
 
@@ -215,10 +107,10 @@ def _usd_axis(ax, log: bool) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd(v)))
 
 
-def _plain_log_axis(ax, lo: float, hi: float) -> None:
-    """Log x axis written as plain numbers: 1-2-5 ticks over two decades or less, else 1-10-100."""
+def _plain_log_axis(ax, lo: float, hi: float, max_ratio_125: float = 150) -> None:
+    """Log x axis written as plain numbers: 1-2-5 ticks up to ``max_ratio_125``, else 1-10-100."""
     ax.set_xscale("log")
-    subs = (1.0, 2.0, 5.0) if hi / lo <= 150 else (1.0,)
+    subs = (1.0, 2.0, 5.0) if hi / lo <= max_ratio_125 else (1.0,)
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_tick(v)))
@@ -229,10 +121,12 @@ def _plain_log_axis(ax, lo: float, hi: float) -> None:
 # --------------------------------------------------------------------------------------------
 
 S_CURVE_TEXT = {
-    "cost_total_usd": ("What will the plan cost?", "total cost of the plan (USD)", "budget_usd", "budget"),
-    "years": ("How long will data collection take?", "time to collect the data (years)",
-              "deadline_years", "deadline"),
+    "cost_total_usd": ("What will the plan cost? Chance the total cost is at most x",
+                       "total cost of the plan (USD)", "budget_usd", "budget"),
+    "years": ("How long will collection take? Chance it finishes within x years",
+              "time to collect the data (years)", "deadline_years", "deadline"),
 }  # fmt: skip
+"""Outcome -> (title, x label, plan key of its limit, word for the limit)."""
 
 
 def s_curve(run, outcome: str = "cost_total_usd") -> Figure:
@@ -252,8 +146,8 @@ def s_curve(run, outcome: str = "cost_total_usd") -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    question, xlabel, limit_key, limit_word = S_CURVE_TEXT.get(
-        outcome, (OUTCOMES.get(outcome, outcome), outcome, None, "")
+    title, xlabel, limit_key, limit_word = S_CURVE_TEXT.get(
+        outcome, (f"Chance that {outcome} is at most x", OUTCOMES.get(outcome, outcome), None, "")
     )
     post, prior = _draws(run, "posterior", outcome), _draws(run, "prior", outcome)
     if post is None:
@@ -265,8 +159,11 @@ def s_curve(run, outcome: str = "cost_total_usd") -> Figure:
 
     fig = _new_figure(8.5, 4.8)
     ax = fig.add_subplot()
+    n_records = len(run.evidence)
+    post_label = (f"posterior (given {n_records} evidence records)" if n_records
+                  else "posterior (no evidence: prior via MCMC)")  # fmt: skip
     for draws, label, color, width in ((prior, "prior (assumptions only)", PRIOR_COLOR, 1.6),
-                                       (post, "posterior (given the evidence)", POSTERIOR_COLOR, 2.4)):  # fmt: skip
+                                       (post, post_label, POSTERIOR_COLOR, 2.4)):  # fmt: skip
         if draws is not None:
             xs, ps = _ecdf(draws)
             ax.step(xs, ps, where="post", color=color, lw=width, label=label)
@@ -278,11 +175,13 @@ def s_curve(run, outcome: str = "cost_total_usd") -> Figure:
         share = float(np.mean(post <= limit))
         ax.axvline(limit, color=LIMIT_COLOR, ls="--", lw=1.8,
                    label=f"{limit_word} {fmt_value(outcome, limit)}: {fmt_pct(share)} chance within")  # fmt: skip
+    elif limit_key:
+        ax.plot([], [], " ", label=f"no {limit_word} set in the plan")
     _style_s_curve(ax, outcome, lo, hi, log, xlabel)
-    if np.ptp(post) == 0:
+    if is_constant(post):
         ax.text(0.02, 0.55, "fixed by the plan (the fleet is solved for the deadline)",
                 transform=ax.transAxes, fontsize=9, color="#555")  # fmt: skip
-    ax.set_title(f"{question} Chance the outcome is at most x", loc="left", fontsize=12)
+    ax.set_title(title, loc="left", fontsize=12)
     return fig
 
 
@@ -302,7 +201,7 @@ def _style_s_curve(ax, outcome: str, lo: float, hi: float, log: bool, xlabel: st
     if is_usd:
         _usd_axis(ax, log)
     elif log:
-        _plain_log_axis(ax, lo, hi)
+        _plain_log_axis(ax, lo, hi, max_ratio_125=3000)  # a wide axis has room for 1-2-5
     ax.set_xlim(lo / 1.15 if log else lo, hi * 1.15 if log else hi)
     ax.set_ylim(0, 1.01)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
@@ -433,10 +332,11 @@ def cost_breakdown(run) -> Figure:
                 lw=1.2, label="10–90% range")  # fmt: skip
     if point is not None:
         ax.plot(point / 1e6, y, "|", color=POINT_COLOR, ms=16, mew=2, label="point estimate")
-    for yi, mid, hi in zip(y, p50, p90):
-        ax.annotate(fmt_usd(mid * 1e6), (hi, yi), xytext=(6, -3), textcoords="offset points", fontsize=9)
+    right = p90 if point is None else np.maximum(p90, point / 1e6)
+    for yi, mid, end in zip(y, p50, right):
+        ax.annotate(fmt_usd(mid * 1e6), (end, yi), xytext=(7, -3), textcoords="offset points", fontsize=9)
     ax.set_yticks(y, components)
-    ax.set_xlim(0, max(float(p90.max()), 1e-9) * 1.18)
+    ax.set_xlim(0, max(float(right.max()), 1e-9) * 1.18)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd_millions(v * 1e6)))
     ax.set_xlabel("cost over the whole plan (USD, millions)")
     ax.grid(True, axis="x", color="#e5e5e5")

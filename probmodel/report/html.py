@@ -1,0 +1,664 @@
+"""The self-contained HTML report of a run: one file, no external CSS, scripts or images.
+
+Sections, in the order a reader needs them: what was modelled (scenario, plan, provenance),
+the headline risk against budget and deadline, outcome tables (posterior, then prior), figures,
+the priors, the evidence with what it did to each measured quantity, and MCMC diagnostics.
+Figures are PNGs embedded as base64 ``data:`` URIs and every piece of text is escaped, so the
+file can be mailed, archived or opened offline and shows exactly what was computed.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from probmodel import io
+from probmodel.equations import MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS, world_quantity
+from probmodel.report import plots
+from probmodel.report.formatting import (
+    fmt_count,
+    fmt_number,
+    fmt_pct,
+    fmt_tick,
+    fmt_usd,
+    fmt_value,
+    fmt_years,
+    unit_of,
+)
+from probmodel.specs.evidence import CONFIDENCE_WIDENING
+
+PRIOR_TABLE_OUTCOMES = (
+    "cost_total_usd", "years", "robot_years", "robots_needed", "tokens_per_robot_year",
+)  # fmt: skip
+"""Outcomes repeated in the short prior table, so prior and posterior can be compared."""
+
+Z90 = 1.6448536269514722
+"""Standard-normal quantile of 0.95: half-width of a 90% interval in sds."""
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       max-width: 1180px; margin: 2rem auto; padding: 0 1.5rem; color: #1d2733; line-height: 1.45; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; }
+h2 { font-size: 1.3rem; margin-top: 2.4rem; border-bottom: 2px solid #1f5fa8; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .3rem; }
+nav { font-size: .9rem; margin: .8rem 0 1.2rem; }
+nav a { margin-right: .9rem; color: #1f5fa8; }
+.meta { color: #55606e; font-size: .92rem; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .86em;
+       background: #f2f4f7; padding: 0 .25em; border-radius: 3px; overflow-wrap: anywhere; }
+table { border-collapse: collapse; margin: .5rem 0 1.4rem; font-size: .9rem; }
+th, td { padding: .32rem .6rem; border-bottom: 1px solid #e3e6ea; text-align: left; vertical-align: top; }
+th { background: #f4f6f8; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+table.wide { width: 100%; }
+.scroll { overflow-x: auto; }
+.columns { display: flex; flex-wrap: wrap; gap: 0 2.5rem; align-items: flex-start; }
+td code, th code { white-space: nowrap; overflow-wrap: normal; color: #55606e; }
+table.text td { font-size: .84rem; }
+table.compact { font-size: .8rem; }
+table.compact td, table.compact th { padding: .15rem .5rem; }
+.callout { background: #f4f8fd; border-left: 4px solid #1f5fa8; padding: .7rem 1rem; margin: 1rem 0; }
+.callout p { margin: .35rem 0; }
+.big { font-size: 1.15rem; }
+.bad { color: #b03a2e; font-weight: 600; }
+.badge { display: inline-block; padding: .05rem .55rem; border-radius: 1rem; font-weight: 700;
+         font-size: .85rem; color: white; }
+.pass { background: #2e7d4f; }
+.tag { background: #55606e; }
+.fail { background: #b03a2e; }
+.muted { color: #6b7683; font-size: .88rem; }
+figure { margin: 1.2rem 0 1.8rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e3e6ea; }
+figcaption { color: #55606e; font-size: .88rem; margin-top: .3rem; }
+ol.evidence > li { margin-bottom: 1.4rem; }
+ol.evidence table { margin: .4rem 0 .2rem; }
+.notes { color: #3d4753; font-size: .88rem; margin: .3rem 0; }
+"""
+
+
+class Html(str):
+    """A string that is already HTML: table cells built with it are not escaped again."""
+
+
+def esc(value: Any) -> str:
+    """Escape any value for HTML text and attributes (quotes included)."""
+    return html.escape(str(value), quote=True)
+
+
+def write_report(run, path: str | Path) -> Path:
+    """Write the HTML report of ``run`` to ``path`` atomically and return the path.
+
+    Parameters
+    ----------
+    run : probmodel.fit.Run
+    path : str or Path
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return io.write_text(path, render_report(run))
+
+
+def render_report(run, summary: dict[str, Any] | None = None) -> str:
+    """The report as one HTML string (``summary`` defaults to :func:`probmodel.api.summarize`)."""
+    from probmodel.api import summarize
+
+    summary = summary if summary is not None else summarize(run)
+    sections = [
+        _header(run),
+        _headline(summary),
+        _outcome_tables(summary),
+        _figures(run),
+        _priors_section(run),
+        _evidence_section(run),
+        _diagnostics_section(summary["diagnostics"]),
+    ]
+    title = esc(run.scenario["title"])
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}: probmodel report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(sections)
+        + "\n</body>\n</html>\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def table(
+    head: list[str] | None, rows: Iterable[list[Any]], numeric: Iterable[int] = (), css: str = ""
+) -> str:
+    """An HTML table (no header row when ``head`` is None).
+
+    Columns in ``numeric`` are right-aligned; cells are escaped unless they are :class:`Html`.
+    """
+    numeric = set(numeric)
+
+    def cell(tag: str, i: int, value: Any) -> str:
+        cls = ' class="num"' if i in numeric else ""
+        text = value if isinstance(value, Html) else esc(value)
+        return f"<{tag}{cls}>{text}</{tag}>"
+
+    header = "".join(cell("th", i, h) for i, h in enumerate(head or []))
+    thead = f"<thead><tr>{header}</tr></thead>\n" if head else ""
+    body = "\n".join(
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(r)) + "</tr>" for r in rows
+    )
+    cls = f' class="{esc(css)}"' if css else ""
+    return f"<table{cls}>\n{thead}<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def scroll(html_text: str) -> str:
+    """Wrap a wide table so it scrolls sideways on a narrow screen instead of overflowing."""
+    return f'<div class="scroll">{html_text}</div>'
+
+
+def section(anchor: str, title: str, *parts: str) -> str:
+    """A titled ``<section>`` with an id the navigation links to."""
+    body = "\n".join(parts)
+    return f'<section id="{esc(anchor)}">\n<h2>{esc(title)}</h2>\n{body}\n</section>'
+
+
+def para(text: str, css: str = "") -> str:
+    """A paragraph of plain (escaped) text."""
+    cls = f' class="{esc(css)}"' if css else ""
+    return f"<p{cls}>{esc(text)}</p>"
+
+
+def linkify(text: str) -> Html:
+    """Escape ``text`` and turn the http(s) URLs in it into links (citations carry URLs)."""
+    parts = re.split(r"(https?://[^\s,;]+)", text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            url = part.rstrip(".)")
+            out.append(f'<a href="{esc(url)}">{esc(url)}</a>{esc(part[len(url):])}')
+        else:
+            out.append(esc(part))
+    return Html("".join(out))
+
+
+def label_of(name: str) -> str:
+    """A readable label for an outcome row: its description without the unit."""
+    if name.startswith("cost_") and name != "cost_total_usd":
+        return f"cost: {name[5:]}"
+    text = OUTCOMES.get(name) or WORLD_PARAMETERS.get(name) or name
+    return text.split(" [")[0]
+
+
+def interval_text(name: str, lo: float, hi: float, with_unit: bool = True) -> str:
+    """An interval in the quantity's unit ("$397M – $7.05B", "0.37 – 5.3 years")."""
+    unit = unit_of(name)
+    text = f"{fmt_value(name, lo, False)} – {fmt_value(name, hi, False)}"
+    if not with_unit or not unit or unit == "USD":
+        return text
+    if unit.startswith("USD/"):
+        return f"{text} per {unit[4:]}"
+    return f"{text} {unit}"
+
+
+def interval_header(summary_group: dict[str, Any]) -> str:
+    """The stated credible interval, e.g. "90% equal-tailed interval"."""
+    ci = summary_group["credible_interval"]
+    return f"{ci['mass'] * 100:g}% {ci['kind']} interval"
+
+
+# --------------------------------------------------------------------------------------------
+# Header and plan
+# --------------------------------------------------------------------------------------------
+
+SIM_GENERATION_TEXT = {
+    "on_fleet": "on the fleet (simulated robot-years take fleet time)",
+    "separate": "on separate compute (only real data sets the timeline)",
+}
+
+PLAN_FIELDS: dict[str, tuple[str, Callable[[Any], str], str]] = {
+    "model_params": ("model size", lambda v: fmt_number(v, "parameters"), "not used (fixed token target)"),
+    "token_target": ("token target", lambda v: fmt_number(v, "tokens"), "from the model size"),
+    "fleet_size": ("active fleet", lambda v: fmt_count(v, "robots"), "solved for the deadline"),
+    "real_share": ("real share of raw tokens", fmt_pct, "—"),
+    "sim_generation": ("where simulation runs", lambda v: SIM_GENERATION_TEXT.get(v, str(v)), "—"),
+    "deadline_years": ("deadline", fmt_years, "no deadline set"),
+    "budget_usd": ("budget", fmt_usd, "no budget set"),
+    "baseline_fleet": ("baseline fleet (purchases avoided)", lambda v: fmt_count(v, "robots"), "none"),
+}  # fmt: skip
+"""Plan key -> (label, formatter, text when the value is None)."""
+
+
+def plan_rows(plan: dict[str, Any]) -> list[list[Any]]:
+    """Rows of the plan table in a fixed order, unknown keys last and shown as given."""
+    rows = []
+    for key in [*PLAN_FIELDS, *sorted(k for k in plan if k not in PLAN_FIELDS)]:
+        if key not in plan:
+            continue
+        label, fmt, none_text = PLAN_FIELDS.get(key, (key, str, "—"))
+        value = plan[key]
+        shown = none_text if value is None else fmt(value)
+        rows.append([label, Html(f"<code>{esc(key)}</code>"), shown])
+    return rows
+
+
+def _header(run) -> str:
+    """Title, provenance line, navigation and the plan table."""
+    scenario = run.scenario
+    settings = run.meta.get("settings", {})
+    count = lambda key: fmt_count(settings.get(key, math.nan))  # noqa: E731
+    sampler = (
+        f"{count('chains')} chains × {count('draws')} draws after {count('tune')} tuning steps, "
+        f"{count('prior_draws')} prior draws, seed {settings.get('seed', '?')}"
+    )
+    nav = "".join(
+        f'<a href="#{a}">{esc(t)}</a>'
+        for a, t in (("headline", "Headline risk"), ("outcomes", "Outcomes"), ("figures", "Figures"),
+                     ("priors", "Priors"), ("evidence", "Evidence"), ("diagnostics", "Diagnostics"))
+    )  # fmt: skip
+    meta_rows = [
+        ["scenario", Html(f"<code>{esc(run.name)}</code>")],
+        ["config hash", Html(f"<code>{esc(run.config_hash)}</code>")],
+        ["probmodel version", run.meta.get("version", "unknown")],
+        ["sampler", sampler],
+        ["evidence records", fmt_count(len(run.evidence))],
+    ]
+    parts = [
+        f"<h1>{esc(scenario['title'])}</h1>",
+        para(scenario.get("description") or "", "meta") if scenario.get("description") else "",
+        para(f"Source: {scenario['source']}", "meta") if scenario.get("source") else "",
+        f"<nav>{nav}</nav>",
+        table(None, meta_rows, css="compact"),
+        "<h3>The plan (decisions, not uncertain)</h3>",
+        table(["plan variable", "key", "value"], plan_rows(run.plan)),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+# --------------------------------------------------------------------------------------------
+# Headline risk
+# --------------------------------------------------------------------------------------------
+
+
+def _headline(summary: dict[str, Any]) -> str:
+    """Exceedance probabilities against budget and deadline, and P50/P80/P90 in words."""
+    post, prior = summary["posterior"], summary["prior"]
+    risk, prior_risk = post["risk"], prior["risk"]
+    rows = post["outcomes"]
+    budget, deadline = risk["budget_usd"], risk["deadline_years"]
+    lines = [
+        _exceedance_line(
+            "cost", "budget", fmt_usd(budget) if budget else None,
+            risk["p_cost_over_budget"], prior_risk["p_cost_over_budget"], "no budget set",
+        ),
+        _exceedance_line(
+            "years", "deadline", fmt_years(deadline) if deadline else None,
+            risk["p_years_over_deadline"], prior_risk["p_years_over_deadline"],
+            risk.get("note", "") if deadline else "no deadline set",
+        ),
+    ]  # fmt: skip
+    cost = rows["cost_total_usd"]
+    words = [
+        "<p>" + _percentile_sentence(cost, "costs", fmt_usd, "the plan") + "</p>",
+        "<p>" + _years_sentence(rows, risk) + "</p>",
+        "<p>" + _point_sentence(cost) + "</p>",
+    ]
+    return section(
+        "headline",
+        "Headline risk",
+        '<div class="callout big">' + "\n".join(lines) + "</div>",
+        "\n".join(words),
+        para(f"Percentiles are of {fmt_count(post['n_draws'])} posterior draws; "
+             "“prior alone” repeats the calculation before any evidence.", "muted"),  # fmt: skip
+    )
+
+
+def _exceedance_line(
+    what: str,
+    limit_word: str,
+    limit_text: str | None,
+    p: float | None,
+    p_prior: float | None,
+    none_text: str,
+) -> str:
+    """"P(cost > budget $2B) = 27% (prior alone: 29%)", or why there is no such number."""
+    symbol = f"P({what} &gt; {esc(limit_word)}"
+    if p is None:
+        reason = (none_text or f"no {limit_word} set").rstrip(".")
+        return f"<p>{symbol}): <strong>not defined</strong>: {esc(reason)}.</p>"
+    prior_text = f" (prior alone: {esc(fmt_pct(p_prior))})" if p_prior is not None else ""
+    return f"<p>{symbol} {esc(limit_text)}) = <strong>{esc(fmt_pct(p))}</strong>{prior_text}</p>"
+
+
+def _percentile_sentence(
+    row: dict[str, float], verb: str, fmt: Callable, subject: str, bound: str = "at most"
+) -> str:
+    """"50% chance the plan costs at most $1.2B; 80% chance at most $2.4B; 90% ..." in HTML."""
+    first, *rest = [(p, fmt(row[f"p{p}"])) for p in (50, 80, 90)]
+    text = f"{first[0]}% chance {subject} {verb} {bound} <strong>{esc(first[1])}</strong>"
+    text += "".join(f"; {p}% chance {bound} <strong>{esc(v)}</strong>" for p, v in rest)
+    return text + "."
+
+
+def _years_sentence(rows: dict[str, dict], risk: dict[str, Any]) -> str:
+    """Timeline in words, or the fleet needed when the fleet is solved for the deadline."""
+    years = rows["years"]
+    if math.isclose(years["p10"], years["p90"], rel_tol=1e-9) and "robots_needed" in rows:
+        lead = (
+            "The fleet is solved for the deadline, so collection takes "
+            f"{esc(fmt_years(years['p50']))} by construction; the risk is in the fleet size. "
+        )
+        return lead + _percentile_sentence(
+            rows["robots_needed"], "needs", lambda v: fmt_count(v, "robots"), "the plan"
+        )
+    return _percentile_sentence(years, "finishes", fmt_years, "data collection", "within")
+
+
+def _point_sentence(cost: dict[str, float]) -> str:
+    """Where the point estimate sits and the P80 contingency it needs."""
+    if "point" not in cost:
+        return "No point estimate is stored with this run."
+    lead = (
+        "The point estimate (every assumption at its point value: the seed's arithmetic) is "
+        f"<strong>{esc(fmt_usd(cost['point']))}</strong>; "
+    )
+    contingency = cost["contingency_p80"]
+    if contingency <= 0:
+        return lead + f"it already lies {esc(fmt_usd(-contingency))} above the P80, so it needs no contingency."
+    return lead + (
+        f"a P80 budget needs <strong>{esc(fmt_usd(contingency))}</strong> of contingency on top of "
+        "it (P80 − point estimate)."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Outcome tables
+# --------------------------------------------------------------------------------------------
+
+
+def _outcome_tables(summary: dict[str, Any]) -> str:
+    """Posterior table of every outcome and cost component, then a short prior table."""
+    post, prior = summary["posterior"], summary["prior"]
+    ci = interval_header(post)
+    head = ["outcome", "unit", "mean", "P10", "P50", "P80", "P90", ci, "point estimate",
+            "contingency (P80 − point)"]  # fmt: skip
+    rows = [_outcome_row(name, row) for name, row in post["outcomes"].items()]
+    prior_head = ["outcome", "unit", "mean", "P10", "P50", "P80", "P90", interval_header(prior)]
+    prior_rows = [
+        _outcome_row(name, prior["outcomes"][name])[:8]
+        for name in PRIOR_TABLE_OUTCOMES
+        if name in prior["outcomes"]
+    ]
+    return section(
+        "outcomes",
+        "Outcomes",
+        f"<h3>Posterior: {esc(_posterior_basis(summary))} ({esc(ci)})</h3>",
+        scroll(table(head, rows, numeric=range(2, 10), css="wide")),
+        f"<h3>Prior: assumptions only ({esc(interval_header(prior))})</h3>",
+        scroll(table(prior_head, prior_rows, numeric=range(2, 8))),
+    )
+
+
+def _posterior_basis(summary: dict[str, Any]) -> str:
+    """What the posterior is conditioned on, for table headings."""
+    n = len(summary.get("evidence_ids") or [])
+    if not n:
+        return "no evidence, the prior via MCMC"
+    return f"given {n} evidence record{'s' if n != 1 else ''}"
+
+
+def _outcome_row(name: str, row: dict[str, float]) -> list[Any]:
+    """One outcome: label, unit, mean, percentiles, interval, point and contingency."""
+    f = lambda key: fmt_value(name, row.get(key), with_unit=False)  # noqa: E731
+    label = Html(f"{esc(label_of(name))}<br><code>{esc(name)}</code>")
+    return [
+        label, unit_of(name), f("mean"), f("p10"), f("p50"), f("p80"), f("p90"),
+        interval_text(name, row["ci_low"], row["ci_high"], with_unit=False),
+        f("point"), f("contingency_p80") if "contingency_p80" in row else "—",
+    ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+def _figures(run) -> str:
+    """The S-curves, the cost breakdown and the prior-vs-posterior panels as embedded PNGs."""
+    sampled = plots.world_parameter_names(run)
+    fixed = [n for n in WORLD_PARAMETERS if n in run.priors and n not in sampled]
+    items = [  # (figure maker, alt text, caption); each figure is drawn, encoded and closed in turn
+        (lambda: plots.s_curve(run, "cost_total_usd"), "Cost S-curve",
+         "Probability that the total cost is at most x. Dots: posterior P50 and P80; dotted line: "
+         "point estimate; dashed red line: the plan's budget."),
+        (lambda: plots.s_curve(run, "years"), "Timeline S-curve",
+         "Probability that data collection finishes within x years; dashed red line: the deadline."),
+        (lambda: plots.cost_breakdown(run), "Cost breakdown",
+         "Posterior median cost per component (bar) with its 10–90% range (whiskers) and the point "
+         "estimate (black tick)."),
+        (lambda: plots.prior_posterior(run), "Prior vs posterior",
+         "Grey: prior; blue: posterior; dashed: point value. Each panel shows the 0.5–99.5% range "
+         "of the pooled draws; parameters spanning more than a factor of 20 are on a log axis."
+         + (f" Fixed (not sampled): {', '.join(fixed)}." if fixed else "")),
+    ]  # fmt: skip
+    blocks = [
+        f'<figure><img src="{plots.figure_to_data_uri(make())}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+        for make, alt, caption in items
+    ]
+    return section("figures", "Figures", *blocks)
+
+
+# --------------------------------------------------------------------------------------------
+# Priors
+# --------------------------------------------------------------------------------------------
+
+
+def distribution_text(spec: dict[str, Any]) -> str:
+    """"LogNormal(mu=2.3, sigma=0.421)", or "Fixed" for a constant."""
+    params = ", ".join(f"{k}={fmt_tick(float(v))}" for k, v in (spec.get("params") or {}).items())
+    return f"{spec['distribution']}({params})" if params else spec["distribution"]
+
+
+def elicitation_text(spec: dict[str, Any]) -> str:
+    """How the parameters were obtained: given, or solved from an interval holding some mass."""
+    method = spec.get("method") or "—"
+    if spec.get("interval"):
+        lo, hi = spec["interval"]
+        mass = spec.get("mass")
+        mass_text = f"{mass * 100:g}% in " if mass else ""
+        return f"{method}: {mass_text}[{fmt_tick(lo)}, {fmt_tick(hi)}]"
+    return method
+
+
+def _priors_section(run) -> str:
+    """Every world parameter's prior with its provenance."""
+    names = [n for n in WORLD_PARAMETERS if n in run.priors]
+    names += sorted(n for n in run.priors if n not in WORLD_PARAMETERS)
+    rows = [
+        [
+            Html(f"<code>{esc(n)}</code>"),
+            distribution_text(s),
+            fmt_number(s.get("point")),
+            s.get("unit", ""),
+            elicitation_text(s),
+            s.get("source", ""),
+            s.get("reason", ""),
+        ]
+        for n, s in ((n, run.priors[n]) for n in names)
+    ]
+    return section(
+        "priors",
+        "Priors",
+        para("Each world parameter's distribution, the point value point mode uses, and where the "
+             "numbers come from."),  # fmt: skip
+        table(["parameter", "distribution", "point", "unit", "elicited as", "source", "reason"],
+              rows, numeric=[2], css="wide text"),  # fmt: skip
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence
+# --------------------------------------------------------------------------------------------
+
+
+def evidence_interval(record: dict[str, Any]) -> tuple[float, float]:
+    """The 90% interval a record implies after confidence widening, in the quantity's unit."""
+    half = Z90 * record["sd_used"]
+    if record.get("scale") == "log":
+        centre = math.log(record["value"])
+        return math.exp(centre - half), math.exp(centre + half)
+    return record["value"] - half, record["value"] + half
+
+
+def quantity_draws(run, group: str, quantity: str) -> np.ndarray | None:
+    """Draws of a measured quantity in ``group``: a stored variable, or a derived one computed
+    from the world parameters (fixed ones at their point value); None when neither is possible."""
+    if group not in run.tree.children:
+        return None
+    ds = run.tree[group].to_dataset()
+    if quantity in ds.data_vars:
+        return np.asarray(ds[quantity].values, dtype=float).ravel()
+    if quantity not in MEASURABLE_DERIVED:
+        return None
+    world = {n: ds[n].values if n in ds.data_vars else run.priors[n]["point"]
+             for n in WORLD_PARAMETERS if n in ds.data_vars or n in run.priors}  # fmt: skip
+    try:
+        return np.asarray(world_quantity(quantity, world), dtype=float).ravel()
+    except KeyError:
+        return None
+
+
+def _draws_interval(name: str, draws: np.ndarray | None, mass: float = 0.9) -> str:
+    """The equal-tailed ``mass`` interval of ``draws`` in the quantity's unit."""
+    if draws is None:
+        return "not in this run's draws"
+    lo, hi = np.quantile(draws, [(1 - mass) / 2, (1 + mass) / 2])
+    return interval_text(name, lo, hi)
+
+
+def _evidence_section(run) -> str:
+    """Each evidence record: what it measures, where from, how much it counts, what it changed."""
+    records = run.evidence
+    if not records:
+        return section(
+            "evidence",
+            "Evidence",
+            para("No evidence records were used: the posterior is the prior sampled by MCMC, so any "
+                 "difference between them is Monte Carlo noise."),  # fmt: skip
+        )
+    items = [_evidence_item(run, r) for r in records]
+    widening = ", ".join(f"{tag} ×{factor:g}" for tag, factor in CONFIDENCE_WIDENING.items())
+    intro = para(
+        f"{fmt_count(len(records))} published results condition the posterior. A record's sd is "
+        f"widened by its confidence tag ({widening}) before it enters the likelihood."
+    )
+    items_html = '<ol class="evidence">' + "\n".join(items) + "</ol>"
+    return section("evidence", "Evidence", intro, items_html)
+
+
+def quantity_meaning(name: str) -> str:
+    """What a measured quantity is, with its unit: a world parameter, outcome or derived quantity."""
+    text = WORLD_PARAMETERS.get(name) or OUTCOMES.get(name)
+    if not text and name in MEASURABLE_DERIVED:
+        text = (MEASURABLE_DERIVED[name].__doc__ or "").strip()
+    return (text or "a derived world quantity").rstrip(".")
+
+
+def _evidence_item(run, record: dict[str, Any]) -> str:
+    """One record as a list item with its provenance and a prior/evidence/posterior interval table."""
+    q = record["quantity"]
+    meaning = quantity_meaning(q)
+    scale = record.get("scale", "linear")
+    sd_word = "log-sd" if scale == "log" else "sd"
+    sd_text = f"log-sd {fmt_tick(record['sd'])}" if scale == "log" else f"sd {fmt_value(q, record['sd'])}"
+    widened = f"{sd_word} used {fmt_tick(record.get('sd_used', record['sd']))}"
+    rows = [
+        ["evidence (after widening)", interval_text(q, *evidence_interval(record))],
+        ["prior", _draws_interval(q, quantity_draws(run, "prior", q))],
+        ["posterior", _draws_interval(q, quantity_draws(run, "posterior", q))],
+    ]
+    facts = [
+        f"<strong>Measures</strong> <code>{esc(q)}</code>: {esc(meaning)}.",
+        f"<strong>Published value</strong> {esc(fmt_value(q, record['value']))} ({esc(sd_text)}, "
+        f"{esc(scale)} scale); <strong>confidence</strong> "
+        f'<span class="badge tag">{esc(record.get("confidence", "?"))}</span> '
+        f"({esc(widened)}).",
+        f"<strong>Citation</strong> {linkify(record.get('citation', ''))}",
+    ]
+    notes = " ".join((record.get("notes") or "").split())
+    return (
+        f"<li><h3>{esc(record.get('title') or record['id'])}</h3>"
+        f'<div class="muted">id <code>{esc(record["id"])}</code></div>'
+        + "".join(f"<div>{f}</div>" for f in facts)
+        + (f'<p class="notes">{linkify(notes)}</p>' if notes else "")
+        + table(["", "90% interval of " + q], rows, numeric=[1], css="compact")
+        + "</li>"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Diagnostics
+# --------------------------------------------------------------------------------------------
+
+
+def _diagnostics_section(diag: dict[str, Any]) -> str:
+    """Verdict against the thresholds, problems with advice, and per-variable R-hat and ESS."""
+    t = diag["thresholds"]
+    badge = (
+        '<span class="badge pass">PASS</span>' if diag["ok"] else '<span class="badge fail">FAIL</span>'
+    )
+    finite = [r["r_hat"] for r in diag["variables"].values() if math.isfinite(r["r_hat"])]
+    max_rhat = max(finite) if finite else diag["max_r_hat"]
+    verdict = (
+        f"max R-hat {max_rhat:.3f} (needs ≤ {t['r_hat_max']}), "
+        f"min bulk ESS {fmt_count(diag['min_ess_bulk'])}, "
+        f"min tail ESS {fmt_count(diag['min_ess_tail'])} (need ≥ {t['ess_min']}), "
+        f"{fmt_count(diag['divergences'])} divergences (needs {t['divergences']})"
+    )
+    notes = list(diag["problems"])
+    undefined = [n for n, r in diag["variables"].items() if not math.isfinite(r["r_hat"])]
+    if undefined:
+        notes.append(
+            f"R-hat is undefined (NaN) for {', '.join(undefined)}: the draws do not vary within "
+            "chains (constant up to rounding); the max R-hat above is over the other variables."
+        )
+    problems = (
+        "<ul>" + "".join(f"<li>{esc(p)}</li>" for p in notes) + "</ul>"
+        if notes
+        else para("No problems: the percentiles above are stable to Monte Carlo error.")
+    )
+    rows = [_diagnostic_row(name, r, t) for name, r in diag["variables"].items()]
+    half = (len(rows) + 1) // 2
+    tables = [
+        table(["variable", "R-hat", "ESS bulk", "ESS tail"], part, numeric=[1, 2, 3], css="compact")
+        for part in (rows[:half], rows[half:])
+        if part
+    ]
+    return section(
+        "diagnostics",
+        "MCMC diagnostics",
+        f'<p class="big">{badge} {esc(verdict)}</p>',
+        problems,
+        '<div class="columns">' + "".join(tables) + "</div>",
+    )
+
+
+def _diagnostic_row(name: str, r: dict[str, float], t: dict[str, float]) -> list[Any]:
+    """One variable's R-hat and ESS, with failing values flagged."""
+
+    def flag(text: str, bad: bool) -> Html:
+        return Html(f'<span class="bad">{esc(text)}</span>' if bad else esc(text))
+
+    return [
+        Html(f"<code>{esc(name)}</code>"),
+        flag(f"{r['r_hat']:.3f}", not r["r_hat"] <= t["r_hat_max"]),
+        flag(fmt_count(r["ess_bulk"]), not r["ess_bulk"] >= t["ess_min"]),
+        flag(fmt_count(r["ess_tail"]), not r["ess_tail"] >= t["ess_min"]),
+    ]

@@ -1,0 +1,95 @@
+"""The report layer on a tiny real run: figures are Figures, the HTML is complete and self-contained."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from matplotlib.figure import Figure
+
+import probmodel as pm_
+from probmodel.equations import COST_COMPONENTS, WORLD_PARAMETERS
+from probmodel.report import plots
+from probmodel.report.html import write_report
+
+pytestmark = pytest.mark.fit
+
+
+@pytest.fixture(scope="module")
+def run():
+    """One small prior-only fit shared by every test here (MCMC is the slow part)."""
+    return pm_.fit("seed-cotrain", evidence=[], draws=100, tune=100, chains=2, prior_draws=200)
+
+
+@pytest.fixture(scope="module")
+def report_text(run, tmp_path_factory):
+    path = write_report(run, tmp_path_factory.mktemp("report") / "report.html")
+    assert path.is_file()
+    return path.read_text(encoding="utf-8")
+
+
+def test_report_file_written_where_asked(run, tmp_path):
+    path = pm_.write_report(run, tmp_path / "sub" / "r.html")
+    assert path == tmp_path / "sub" / "r.html"
+    assert path.is_file() and path.stat().st_size > 0
+    assert not list(path.parent.glob("*.partial"))  # the atomic write left no temporary file
+
+
+def test_report_is_self_contained(report_text):
+    assert report_text.lstrip().startswith("<!DOCTYPE html>")
+    # No external images, scripts, frames or styles: every src= is a data: URI, no <link>, no @import.
+    for src in re.findall(r"""\bsrc\s*=\s*["']?([^"'\s>]+)""", report_text, flags=re.I):
+        assert src.startswith("data:"), src
+    assert not re.search(r"<link\b", report_text, flags=re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?https?:", report_text, flags=re.I)
+    assert not re.search(r"<script[^>]*\bsrc", report_text, flags=re.I)
+
+
+def test_report_embeds_figures(report_text):
+    assert report_text.count('src="data:image/png;base64,') >= 3
+
+
+def test_report_contents(run, report_text):
+    import html
+
+    assert html.escape(run.scenario["title"]) in report_text
+    assert run.config_hash in report_text
+    assert "equal-tailed" in report_text
+    for component in COST_COMPONENTS:
+        assert component in report_text
+    for name in WORLD_PARAMETERS:
+        assert name in report_text
+    for section in ("Headline risk", "Priors", "Evidence", "MCMC diagnostics"):
+        assert section in report_text
+    assert "No evidence records" in report_text
+    assert "P(cost &gt; budget" in report_text
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda run: plots.s_curve(run),
+        lambda run: plots.s_curve(run, "cost_total_usd"),
+        lambda run: plots.s_curve(run, "years"),
+        plots.prior_posterior,
+        plots.cost_breakdown,
+    ],
+    ids=["s_curve", "s_curve_cost", "s_curve_years", "prior_posterior", "cost_breakdown"],
+)
+def test_plot_functions_return_figures(run, make):
+    fig = make(run)
+    assert isinstance(fig, Figure)
+    assert fig.axes
+    uri = plots.figure_to_data_uri(fig)
+    assert uri.startswith("data:image/png;base64,") and len(uri) > 1000
+
+
+def test_report_with_shipped_evidence(small_run, tmp_path):
+    """With evidence, each record is listed with its citation and prior/posterior intervals."""
+    text = write_report(small_run, tmp_path / "evidence.html").read_text(encoding="utf-8")
+    assert small_run.evidence, "the shipped library should hold evidence records"
+    for record in small_run.evidence:
+        assert record["id"] in text
+    assert text.count("90% interval of ") == len(small_run.evidence)
+    assert "not in this run's draws" not in text
+    assert f"given {len(small_run.evidence)} evidence records" in text
