@@ -19,12 +19,16 @@ for name in ("seed-real-only", "seed-cotrain"):
     years = summary["posterior"]["outcomes"]["years"]
     risk = summary["posterior"]["risk"]
     print(f"\n{name}: {summary['title']}")
-    print(f"  cost  P50 ${cost['p50'] / 1e9:.2f}B  P80 ${cost['p80'] / 1e9:.2f}B  P90 ${cost['p90'] / 1e9:.2f}B"
-          f"  (point ${cost['point'] / 1e9:.2f}B, contingency at P80 ${cost['contingency_p80'] / 1e9:.2f}B)")
+    print(
+        f"  cost  P50 ${cost['p50'] / 1e9:.2f}B  P80 ${cost['p80'] / 1e9:.2f}B  P90 ${cost['p90'] / 1e9:.2f}B"
+        f"  (point ${cost['point'] / 1e9:.2f}B, contingency at P80 ${cost['contingency_p80'] / 1e9:.2f}B)"
+    )
     print(f"  years P50 {years['p50']:.1f}  P80 {years['p80']:.1f}  P90 {years['p90']:.1f}")
     print(f"  80% interval of total cost: ${cost['p10'] / 1e9:.2f}B - ${cost['p90'] / 1e9:.2f}B")
-    print(f"  P(cost > ${risk['budget_usd'] / 1e9:.0f}B) = {risk['p_cost_over_budget']:.0%}, "
-          f"P(years > {risk['deadline_years']:g}) = {risk['p_years_over_deadline']:.0%}")
+    print(
+        f"  P(cost > ${risk['budget_usd'] / 1e9:.0f}B) = {risk['p_cost_over_budget']:.0%}, "
+        f"P(years > {risk['deadline_years']:g}) = {risk['p_years_over_deadline']:.0%}"
+    )
 
     # Other fleet sizes, scored on the same posterior draws (no re-sampling).
     scenario = pmod.load_scenario(name)
@@ -32,5 +36,7 @@ for name in ("seed-real-only", "seed-cotrain"):
     for fleet in (2_000, 10_000):
         alt = draws_outcomes(posterior, scenario.with_plan(fleet_size=fleet).plan)
         on_time = float(np.mean(alt["years"].values <= risk["deadline_years"]))
-        print(f"  with {fleet:,} robots: P80 cost ${np.quantile(alt['cost_total_usd'], 0.8) / 1e9:.2f}B, "
-              f"P(on time) {on_time:.0%}")
+        print(
+            f"  with {fleet:,} robots: P80 cost ${np.quantile(alt['cost_total_usd'], 0.8) / 1e9:.2f}B, "
+            f"P(on time) {on_time:.0%}"
+        )

@@ -46,6 +46,10 @@ def interval(run, name, scale=1.0):
     return np.quantile(x, [0.1, 0.5, 0.9])
 
 
-for name, scale, unit in (("sim_transfer", 1, ""), ("cost_total_usd", 1e9, "$B"), ("years", 1, "y")):
+for name, scale, unit in (
+    ("sim_transfer", 1, ""),
+    ("cost_total_usd", 1e9, "$B"),
+    ("years", 1, "y"),
+):
     b, a = interval(before, name, scale), interval(after, name, scale)
     print(f"{name:>15}: P10/P50/P90 before {b.round(2)} {unit} -> after {a.round(2)} {unit}")

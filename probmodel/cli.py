@@ -28,9 +28,6 @@ def main(argv: list[str] | None = None) -> int:
     except ProbmodelError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
-    except ValueError as err:  # argument checks of the API (e.g. draws <= 0)
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was saved.", file=sys.stderr)
         return 130
@@ -40,15 +37,25 @@ def _parser() -> argparse.ArgumentParser:
     from probmodel.specs.library import DEFAULT_SCENARIO
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--priors", metavar="DIR", help="spec folder (default: the repository's priors/)")
+    common.add_argument(
+        "--priors", metavar="DIR", help="spec folder (default: the repository's priors/)"
+    )
     sampling = argparse.ArgumentParser(add_help=False)
-    sampling.add_argument("--draws", type=int, default=1000, help="posterior draws per chain (1000)")
+    sampling.add_argument(
+        "--draws", type=int, default=1000, help="posterior draws per chain (1000)"
+    )
     sampling.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
     sampling.add_argument("--chains", type=int, default=4, help="chains (4)")
     sampling.add_argument("--prior-draws", type=int, default=4000, help="prior draws (4000)")
-    sampling.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance (0.9)")
-    sampling.add_argument("--seed", type=int, default=None, help="random seed (fixed default: reproducible)")
-    sampling.add_argument("--no-evidence", action="store_true", help="prior-only model: ignore priors/evidence/")
+    sampling.add_argument(
+        "--target-accept", type=float, default=0.9, help="NUTS target acceptance (0.9)"
+    )
+    sampling.add_argument(
+        "--seed", type=int, default=None, help="random seed (fixed default: reproducible)"
+    )
+    sampling.add_argument(
+        "--no-evidence", action="store_true", help="prior-only model: ignore priors/evidence/"
+    )
     sampling.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = argparse.ArgumentParser(
@@ -61,11 +68,15 @@ def _parser() -> argparse.ArgumentParser:
         "run", parents=[common, sampling],
         help="the main job: sample a scenario, print its summary, save results and write a report",
     )  # fmt: skip
-    s.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help=f"name or path ({DEFAULT_SCENARIO})")
+    s.add_argument(
+        "scenario", nargs="?", default=DEFAULT_SCENARIO, help=f"name or path ({DEFAULT_SCENARIO})"
+    )
     s.add_argument("--out-dir", type=Path, default=RESULTS_DIR, help="where results go (results/)")
     s.set_defaults(handler=_cmd_run)
 
-    s = sub.add_parser("point", parents=[common], help="evaluate a scenario at point values (no sampling)")
+    s = sub.add_parser(
+        "point", parents=[common], help="evaluate a scenario at point values (no sampling)"
+    )
     s.add_argument("scenario")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_cmd_point)
@@ -73,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("scenarios", parents=[common], help="list the scenarios, one line each")
     s.set_defaults(handler=_cmd_scenarios)
 
-    s = sub.add_parser("sample", parents=[common, sampling], help="sample prior and posterior, save a run")
+    s = sub.add_parser(
+        "sample", parents=[common, sampling], help="sample prior and posterior, save a run"
+    )
     s.add_argument("scenario")
     s.add_argument("--out", type=Path, help="results file (results/SCENARIO.nc)")
     s.set_defaults(handler=_cmd_sample)
@@ -107,7 +120,12 @@ def _cmd_point(args) -> int:
     scenario = pmod.load_scenario(args.scenario, args.priors)
     table = pmod.point(scenario)
     if args.json:
-        print(json.dumps({"scenario": scenario.name, "plan": vars(scenario.plan), "outcomes": table}, indent=2))
+        print(
+            json.dumps(
+                {"scenario": scenario.name, "plan": vars(scenario.plan), "outcomes": table},
+                indent=2,
+            )
+        )
         return 0
     from probmodel.equations import OUTCOMES
 
@@ -180,7 +198,8 @@ def _cmd_evidence_list(args) -> int:
     from probmodel.report import formatting as fmt
 
     rows = [
-        (r.id, r.quantity, fmt.fmt_value(r.quantity, r.value), r.confidence, r.title) for r in records
+        (r.id, r.quantity, fmt.fmt_value(r.quantity, r.value), r.confidence, r.title)
+        for r in records
     ]
     _table("evidence records", ["id", "measures", "value", "confidence", "title"], rows)
     return 0
@@ -247,7 +266,17 @@ def _print_summary(summary: dict) -> None:
         )
     _table(
         f"{summary['scenario']}: {summary['title']} (posterior, {post['n_draws']} draws)",
-        ["outcome", "mean", "P10", "P50", "P80", "P90", ci_label, "point", "contingency (P80-point)"],
+        [
+            "outcome",
+            "mean",
+            "P10",
+            "P50",
+            "P80",
+            "P90",
+            ci_label,
+            "point",
+            "contingency (P80-point)",
+        ],
         rows,
     )
     risk = post["risk"]
@@ -291,7 +320,9 @@ def _table(title: str, header: list[str], rows: list[tuple]) -> None:
 
     table = Table(title=title, title_justify="left")
     for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i == 0 or h in ("meaning", "title", "id") else "right")
+        table.add_column(
+            h, justify="left" if i == 0 or h in ("meaning", "title", "id") else "right"
+        )
     for row in rows:
         table.add_row(*(escape(str(c)) for c in row))
     Console(width=max(120, Console().width)).print(table)

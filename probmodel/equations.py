@@ -20,8 +20,9 @@ one assumption away from being uncertain:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 SECONDS_PER_HOUR = 3600.0
 FTE_HOURS_PER_YEAR = 2000.0

@@ -56,6 +56,10 @@ class ResultFileError(ProbmodelError):
     exit_code = 3
 
 
+class InvalidArgumentError(ProbmodelError, ValueError):
+    """An argument outside its allowed range (draws <= 0, a probability above 1, ...)."""
+
+
 class UnknownNameError(ProbmodelError):
     """An unknown scenario, evidence record or outcome name."""
 

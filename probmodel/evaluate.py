@@ -6,7 +6,7 @@ posterior and a sweep over posterior draws can never disagree about the arithmet
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import xarray as xr
@@ -14,7 +14,10 @@ import xarray as xr
 from probmodel.equations import COST_COMPONENTS, OUTCOMES, Plan, description, outcomes
 from probmodel.specs.scenario import Scenario
 
-def outcome_dataset(values: Mapping[str, object], plan: Plan, dims: tuple[str, ...] = ()) -> xr.Dataset:
+
+def outcome_dataset(
+    values: Mapping[str, object], plan: Plan, dims: tuple[str, ...] = ()
+) -> xr.Dataset:
     """Evaluate the outcome equations on arrays shaped like ``dims`` and label the result.
 
     Parameters
@@ -38,7 +41,10 @@ def outcome_dataset(values: Mapping[str, object], plan: Plan, dims: tuple[str, .
         if name in raw:
             data[name] = (dims, np.broadcast_to(np.asarray(raw[name], dtype=float), shape))
     cost = np.stack(
-        [np.broadcast_to(np.asarray(raw[f"cost_{c}"], dtype=float), shape) for c in COST_COMPONENTS],
+        [
+            np.broadcast_to(np.asarray(raw[f"cost_{c}"], dtype=float), shape)
+            for c in COST_COMPONENTS
+        ],
         axis=-1,
     )
     data["cost"] = ((*dims, "cost_component"), cost)

@@ -19,6 +19,7 @@ import xarray as xr
 
 from probmodel import __version__, io
 from probmodel.equations import description
+from probmodel.errors import InvalidArgumentError
 from probmodel.evaluate import point_outcomes
 from probmodel.specs.evidence import Measurement
 from probmodel.specs.scenario import Scenario
@@ -41,9 +42,13 @@ class SamplerSettings:
         for key in ("draws", "tune", "chains", "prior_draws"):
             value = getattr(self, key)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"sampler setting {key} = {value!r}: must be a positive integer.")
+                raise InvalidArgumentError(
+                    f"sampler setting {key} = {value!r}: must be a positive integer."
+                )
         if not 0.5 <= self.target_accept < 1:
-            raise ValueError(f"target_accept = {self.target_accept!r}: must be in [0.5, 1).")
+            raise InvalidArgumentError(
+                f"target_accept = {self.target_accept!r}: must be in [0.5, 1)."
+            )
 
 
 @dataclass
@@ -82,7 +87,7 @@ class Run:
         return io.save_tree(self.tree, self.meta, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Run":
+    def load(cls, path: str | Path) -> Run:
         """Read a saved run; refuses foreign, corrupted or edited files with a clear message."""
         tree, meta = io.load_tree(path)
         return cls(tree=tree, meta=meta)

@@ -12,8 +12,9 @@ import json
 import os
 import tempfile
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -166,9 +167,11 @@ def load_tree(path: str | Path):
     for key, value in attrs.items():
         if key.startswith(META_PREFIX) and key != f"{META_PREFIX}format":
             try:
-                meta[key[len(META_PREFIX):]] = json.loads(value)
+                meta[key[len(META_PREFIX) :]] = json.loads(value)
             except (TypeError, json.JSONDecodeError):
-                raise ResultFileError(f"{path}: attribute {key} is not valid JSON; the file was edited.") from None
+                raise ResultFileError(
+                    f"{path}: attribute {key} is not valid JSON; the file was edited."
+                ) from None
     if stored_config != config_hash(meta):
         raise ResultFileError(
             f"{path}: config_hash does not match the stored scenario/priors/evidence "

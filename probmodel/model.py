@@ -10,7 +10,13 @@ from __future__ import annotations
 import pymc as pm
 import pytensor.tensor as pt
 
-from probmodel.equations import COST_COMPONENTS, OUTCOMES, WORLD_PARAMETERS, outcomes, world_quantity
+from probmodel.equations import (
+    COST_COMPONENTS,
+    OUTCOMES,
+    WORLD_PARAMETERS,
+    outcomes,
+    world_quantity,
+)
 from probmodel.specs.evidence import Measurement
 from probmodel.specs.scenario import Scenario
 

@@ -39,7 +39,9 @@ def spec_dir(tmp_path):
     root = tmp_path / "priors"
     shutil.copytree(SHIPPED, root)
 
-    def build(world_fragment: str | None = None, scenario: str | None = None, evidence: str | None = None):
+    def build(
+        world_fragment: str | None = None, scenario: str | None = None, evidence: str | None = None
+    ):
         if world_fragment is not None:
             world = root / "world.toml"
             world.write_text(replace_world_tables(world.read_text(), world_fragment))

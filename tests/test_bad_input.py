@@ -7,12 +7,11 @@ prints it without a traceback and exits non-zero; every problem of a file is rep
 from __future__ import annotations
 
 import pytest
+from conftest import BROKEN
 
 from probmodel.cli import main
 from probmodel.errors import SpecError, UnknownNameError
 from probmodel.specs.library import Library
-
-from conftest import BROKEN
 
 
 def _world_error(spec_dir, name: str) -> SpecError:
@@ -54,7 +53,12 @@ def test_broken_prior_file_is_refused_with_file_key_value(spec_dir, broken, expe
 def test_every_error_in_a_file_is_reported_at_once(spec_dir):
     err = _world_error(spec_dir, "several-errors.toml")
     keys = {p.key for p in err.problems}
-    assert {"control_rate_hz.params.sigma", "tokens_per_step.method", "unit_cost_usd.unit", "unit_cost_usd.point"} <= keys
+    assert {
+        "control_rate_hz.params.sigma",
+        "tokens_per_step.method",
+        "unit_cost_usd.unit",
+        "unit_cost_usd.point",
+    } <= keys
     assert str(err).startswith(f"{len(err.problems)} problems")
 
 

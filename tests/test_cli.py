@@ -54,3 +54,21 @@ def test_report_is_written(sampled, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(sampled), "--out", str(out)]) == 0
     assert out.is_file() and "<html" in out.read_text().lower()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sample", "seed-real-only", "--draws", "0"], "draws = 0"),
+        (["sample", "seed-real-only", "--target-accept", "1.5"], "target_accept = 1.5"),
+    ],
+)
+def test_bad_options_are_refused_before_sampling(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_ci_mass_is_refused(sampled, capsys):
+    assert main(["summary", str(sampled), "--ci", "1.5"]) == 2
+    assert "ci_prob = 1.5" in capsys.readouterr().err

@@ -76,8 +76,10 @@ def test_model_at_point_values_reproduces_point_mode(cotrain):
     """Evaluate the PyMC graph with every parameter at its point value: the seed table again."""
     model = build_model(cotrain)
     names = ["cost_total_usd", "years", "robot_years"]
-    fn = model.compile_fn([model[n] for n in names], inputs=model.free_RVs, on_unused_input="ignore")
+    fn = model.compile_fn(
+        [model[n] for n in names], inputs=model.free_RVs, on_unused_input="ignore"
+    )
     values = fn({v.name: cotrain.priors[v.name].point for v in model.free_RVs})
     expected = point_table(cotrain)
-    for name, value in zip(names, values):
+    for name, value in zip(names, values, strict=True):
         assert float(value) == pytest.approx(expected[name], rel=1e-12)

@@ -28,7 +28,9 @@ def test_every_world_parameter_has_a_documented_prior(library):
 
 
 def test_exact_lognormal_interval_is_the_p5_p95_range():
-    spec, problems = _parse({"distribution": "LogNormal", "interval": [5.0, 20.0], "method": "exact"})
+    spec, problems = _parse(
+        {"distribution": "LogNormal", "interval": [5.0, 20.0], "method": "exact"}
+    )
     assert not problems
     lo, hi = spec.quantiles([0.05, 0.95])
     assert lo == pytest.approx(5.0, rel=1e-9) and hi == pytest.approx(20.0, rel=1e-9)

@@ -29,7 +29,9 @@ def test_round_trip_keeps_draws_and_configuration(small_run, saved):
     assert loaded.meta["evidence_ids"] == small_run.meta["evidence_ids"]
     assert loaded.meta["version"] == pmod.__version__
     assert set(loaded.priors) == set(small_run.priors)
-    assert {"posterior", "prior", "sample_stats", "point", "observed_data"} <= set(loaded.tree.children)
+    assert {"posterior", "prior", "sample_stats", "point", "observed_data"} <= set(
+        loaded.tree.children
+    )
 
 
 def _copy(saved, tmp_path):
@@ -42,9 +44,9 @@ def test_edited_configuration_is_refused(saved, tmp_path):
     path = _copy(saved, tmp_path)
     with h5py.File(path, "r+") as f:
         text = f.attrs["probmodel_scenario"]
-        f.attrs["probmodel_scenario"] = (text.decode() if isinstance(text, bytes) else text).replace(
-            "5000.0", "50.0"
-        )
+        f.attrs["probmodel_scenario"] = (
+            text.decode() if isinstance(text, bytes) else text
+        ).replace("5000.0", "50.0")
     with pytest.raises(ResultFileError, match="config_hash does not match"):
         pmod.load_run(path)
 

@@ -92,9 +92,7 @@ def diagnose(tree: xr.DataTree) -> Diagnostics:
             f"R-hat > {RHAT_MAX} for {_few(bad_rhat)}: the chains disagree. Run longer "
             "(--tune 2000 --draws 2000); if it persists, look for a multimodal or badly identified prior."
         )
-    low_ess = sorted(
-        k for k, r in rows.items() if not min(r["ess_bulk"], r["ess_tail"]) >= ESS_MIN
-    )
+    low_ess = sorted(k for k, r in rows.items() if not min(r["ess_bulk"], r["ess_tail"]) >= ESS_MIN)
     if low_ess:
         problems.append(
             f"ESS < {ESS_MIN} for {_few(low_ess)}: too few effective draws for stable percentiles. "
@@ -122,7 +120,7 @@ def _elements(da: xr.DataArray):
         yield {}, da.name
         return
     for idx in np.ndindex(*(da.sizes[d] for d in extra)):
-        sel = {d: da[d].values[i] for d, i in zip(extra, idx)}
+        sel = {d: da[d].values[i] for d, i in zip(extra, idx, strict=True)}
         yield sel, f"{da.name}[{','.join(str(v) for v in sel.values())}]"
 
 

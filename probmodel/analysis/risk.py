@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from probmodel.equations import COST_COMPONENTS, OUTCOMES
+from probmodel.errors import InvalidArgumentError
 
 PERCENTILES = (10, 50, 80, 90)
 CI_PROB = 0.9
@@ -23,7 +24,9 @@ SUMMARY_OUTCOMES = (
 )  # fmt: skip
 
 
-def describe_draws(values: np.ndarray, point: float | None, ci_prob: float = CI_PROB) -> dict[str, float]:
+def describe_draws(
+    values: np.ndarray, point: float | None, ci_prob: float = CI_PROB
+) -> dict[str, float]:
     """Summary statistics of one outcome's draws (any shape; all draws pooled)."""
     x = np.asarray(values, dtype=float).ravel()
     lo, hi = np.quantile(x, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
@@ -56,7 +59,7 @@ def summarize_tree(
     (exceedance probabilities for the plan's budget and deadline) and the interval convention.
     """
     if not 0 < ci_prob < 1:
-        raise ValueError(f"ci_prob = {ci_prob!r}: must be between 0 and 1.")
+        raise InvalidArgumentError(f"ci_prob = {ci_prob!r}: must be between 0 and 1.")
     ds = tree[group].to_dataset()
     point = tree["point"].to_dataset() if "point" in tree.children else None
     point_values = _outcome_draws(point) if point is not None else {}
@@ -80,7 +83,9 @@ def summarize_tree(
     if plan.get("deadline_years") and plan.get("fleet_size") is not None:
         risk["p_years_over_deadline"] = float(np.mean(years > plan["deadline_years"]))
     if plan.get("fleet_size") is None and plan.get("deadline_years"):
-        risk["note"] = "fleet is solved for the deadline, so years always equal it; see robots_needed."
+        risk["note"] = (
+            "fleet is solved for the deadline, so years always equal it; see robots_needed."
+        )
     return {
         "group": group,
         "n_draws": int(cost.size),

@@ -11,8 +11,6 @@ from probmodel.equations import MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS
 SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
-
-
 def fmt_usd(x: float | None) -> str:
     """Dollars with a scale suffix and three significant figures ($1.92B, $412M, $37.5k, $8.33).
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -182,7 +183,7 @@ def linkify(text: str) -> Html:
     for i, part in enumerate(parts):
         if i % 2:
             url = part.rstrip(".)")
-            out.append(f'<a href="{esc(url)}">{esc(url)}</a>{esc(part[len(url):])}')
+            out.append(f'<a href="{esc(url)}">{esc(url)}</a>{esc(part[len(url) :])}')
         else:
             out.append(esc(part))
     return Html("".join(out))
@@ -314,8 +315,11 @@ def _headline(summary: dict[str, Any]) -> str:
         "Headline risk",
         '<div class="callout big">' + "\n".join(lines) + "</div>",
         "\n".join(words),
-        para(f"Percentiles are of {fmt_count(post['n_draws'])} posterior draws; "
-             "“prior alone” repeats the calculation before any evidence.", "muted"),  # fmt: skip
+        para(
+            f"Percentiles are of {fmt_count(post['n_draws'])} posterior draws; "
+            "“prior alone” repeats the calculation before any evidence.",
+            "muted",
+        ),  # fmt: skip
     )
 
 
@@ -327,7 +331,7 @@ def _exceedance_line(
     p_prior: float | None,
     none_text: str,
 ) -> str:
-    """"P(cost > budget $2B) = 27% (prior alone: 29%)", or why there is no such number."""
+    """ "P(cost > budget $2B) = 27% (prior alone: 29%)", or why there is no such number."""
     symbol = f"P({what} &gt; {esc(limit_word)}"
     if p is None:
         reason = (none_text or f"no {limit_word} set").rstrip(".")
@@ -339,7 +343,7 @@ def _exceedance_line(
 def _percentile_sentence(
     row: dict[str, float], verb: str, fmt: Callable, subject: str, bound: str = "at most"
 ) -> str:
-    """"50% chance the plan costs at most $1.2B; 80% chance at most $2.4B; 90% ..." in HTML."""
+    """ "50% chance the plan costs at most $1.2B; 80% chance at most $2.4B; 90% ..." in HTML."""
     first, *rest = [(p, fmt(row[f"p{p}"])) for p in (50, 80, 90)]
     text = f"{first[0]}% chance {subject} {verb} {bound} <strong>{esc(first[1])}</strong>"
     text += "".join(f"; {p}% chance {bound} <strong>{esc(v)}</strong>" for p, v in rest)
@@ -370,7 +374,10 @@ def _point_sentence(cost: dict[str, float]) -> str:
     )
     contingency = cost["contingency_p80"]
     if contingency <= 0:
-        return lead + f"it already lies {esc(fmt_usd(-contingency))} above the P80, so it needs no contingency."
+        return (
+            lead
+            + f"it already lies {esc(fmt_usd(-contingency))} above the P80, so it needs no contingency."
+        )
     return lead + (
         f"a P80 budget needs <strong>{esc(fmt_usd(contingency))}</strong> of contingency on top of "
         "it (P80 − point estimate)."
@@ -461,7 +468,7 @@ def _figures(run) -> str:
 
 
 def distribution_text(spec: dict[str, Any]) -> str:
-    """"LogNormal(mu=2.3, sigma=0.421)", or "Fixed" for a constant."""
+    """ "LogNormal(mu=2.3, sigma=0.421)", or "Fixed" for a constant."""
     params = ", ".join(f"{k}={fmt_tick(float(v))}" for k, v in (spec.get("params") or {}).items())
     return f"{spec['distribution']}({params})" if params else spec["distribution"]
 
@@ -496,10 +503,16 @@ def _priors_section(run) -> str:
     return section(
         "priors",
         "Priors",
-        para("Each world parameter's distribution, the point value point mode uses, and where the "
-             "numbers come from."),  # fmt: skip
-        table(["parameter", "distribution", "point", "unit", "elicited as", "source", "reason"],
-              rows, numeric=[2], css="wide text"),  # fmt: skip
+        para(
+            "Each world parameter's distribution, the point value point mode uses, and where the "
+            "numbers come from."
+        ),  # fmt: skip
+        table(
+            ["parameter", "distribution", "point", "unit", "elicited as", "source", "reason"],
+            rows,
+            numeric=[2],
+            css="wide text",
+        ),  # fmt: skip
     )
 
 
@@ -550,8 +563,10 @@ def _evidence_section(run) -> str:
         return section(
             "evidence",
             "Evidence",
-            para("No evidence records were used: the posterior is the prior sampled by MCMC, so any "
-                 "difference between them is Monte Carlo noise."),  # fmt: skip
+            para(
+                "No evidence records were used: the posterior is the prior sampled by MCMC, so any "
+                "difference between them is Monte Carlo noise."
+            ),  # fmt: skip
         )
     items = [_evidence_item(run, r) for r in records]
     widening = ", ".join(f"{tag} ×{factor:g}" for tag, factor in CONFIDENCE_WIDENING.items())
@@ -577,7 +592,9 @@ def _evidence_item(run, record: dict[str, Any]) -> str:
     meaning = quantity_meaning(q)
     scale = record.get("scale", "linear")
     sd_word = "log-sd" if scale == "log" else "sd"
-    sd_text = f"log-sd {fmt_tick(record['sd'])}" if scale == "log" else f"sd {fmt_value(q, record['sd'])}"
+    sd_text = (
+        f"log-sd {fmt_tick(record['sd'])}" if scale == "log" else f"sd {fmt_value(q, record['sd'])}"
+    )
     widened = f"{sd_word} used {fmt_tick(record.get('sd_used', record['sd']))}"
     rows = [
         ["evidence (after widening)", interval_text(q, *evidence_interval(record))],
@@ -612,7 +629,9 @@ def _diagnostics_section(diag: dict[str, Any]) -> str:
     """Verdict against the thresholds, problems with advice, and per-variable R-hat and ESS."""
     t = diag["thresholds"]
     badge = (
-        '<span class="badge pass">PASS</span>' if diag["ok"] else '<span class="badge fail">FAIL</span>'
+        '<span class="badge pass">PASS</span>'
+        if diag["ok"]
+        else '<span class="badge fail">FAIL</span>'
     )
     finite = [r["r_hat"] for r in diag["variables"].values() if math.isfinite(r["r_hat"])]
     max_rhat = max(finite) if finite else diag["max_r_hat"]

@@ -19,8 +19,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from probmodel.equations import COST_COMPONENTS, MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS
-from probmodel.report.formatting import fmt_number, fmt_pct, fmt_tick, fmt_usd, fmt_usd_millions, fmt_value, unit_of
+from probmodel.equations import COST_COMPONENTS, OUTCOMES, WORLD_PARAMETERS
+from probmodel.report.formatting import (
+    fmt_number,
+    fmt_pct,
+    fmt_tick,
+    fmt_usd,
+    fmt_usd_millions,
+    fmt_value,
+    unit_of,
+)
 
 PRIOR_COLOR = "#9aa5b1"
 POSTERIOR_COLOR = "#1f5fa8"
@@ -245,10 +253,10 @@ def prior_posterior(run, ncols: int = 4) -> Figure:
     nrows = max(1, math.ceil(len(names) / ncols))
     fig = _new_figure(3.0 * ncols, 2.3 * nrows + 0.6)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes[: len(names)], names, strict=True):
         _prior_posterior_panel(ax, name, _draws(run, "prior", name),
                                _draws(run, "posterior", name), run.priors[name])  # fmt: skip
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper right", ncols=3, fontsize=9, frameon=False)
@@ -333,8 +341,10 @@ def cost_breakdown(run) -> Figure:
     if point is not None:
         ax.plot(point / 1e6, y, "|", color=POINT_COLOR, ms=16, mew=2, label="point estimate")
     right = p90 if point is None else np.maximum(p90, point / 1e6)
-    for yi, mid, end in zip(y, p50, right):
-        ax.annotate(fmt_usd(mid * 1e6), (end, yi), xytext=(7, -3), textcoords="offset points", fontsize=9)
+    for yi, mid, end in zip(y, p50, right, strict=True):
+        ax.annotate(
+            fmt_usd(mid * 1e6), (end, yi), xytext=(7, -3), textcoords="offset points", fontsize=9
+        )
     ax.set_yticks(y, components)
     ax.set_xlim(0, max(float(right.max()), 1e-9) * 1.18)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd_millions(v * 1e6)))

@@ -253,7 +253,9 @@ def _value_and_sd(table, scale, problems) -> tuple[float | None, float | None]:
 
 def _citation(table, problems) -> Citation | None:
     if not isinstance(table, dict):
-        problems.add("citation", table, "required table with authors, title, year and arxiv or url.")
+        problems.add(
+            "citation", table, "required table with authors, title, year and arxiv or url."
+        )
         return None
     problems.unknown_keys(table, CITATION_KEYS, "citation")
     ok = True

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from probmodel import io
 from probmodel.equations import MEASURABLE_DERIVED, WORLD_PARAMETERS
-from probmodel.errors import MISSING, Problem, ProblemCollector, SpecError, UnknownNameError, did_you_mean
+from probmodel.errors import (
+    MISSING,
+    Problem,
+    ProblemCollector,
+    SpecError,
+    UnknownNameError,
+    did_you_mean,
+)
 from probmodel.specs.evidence import Measurement, parse_evidence
 from probmodel.specs.priors import parse_prior
 from probmodel.specs.scenario import Scenario, parse_scenario
@@ -37,7 +44,7 @@ class Library:
     root: Path
 
     @classmethod
-    def open(cls, root: str | Path | None = None) -> "Library":
+    def open(cls, root: str | Path | None = None) -> Library:
         path = Path(root) if root is not None else default_root()
         if not path.is_dir():
             raise SpecError([Problem(str(path), "", MISSING, "spec folder not found.")])
@@ -54,11 +61,15 @@ class Library:
         for key in table:
             if key not in WORLD_PARAMETERS:
                 problems.add(
-                    key, MISSING, f"not a world parameter.{did_you_mean(key, list(WORLD_PARAMETERS))}"
+                    key,
+                    MISSING,
+                    f"not a world parameter.{did_you_mean(key, list(WORLD_PARAMETERS))}",
                 )
         for key in WORLD_PARAMETERS:
             if key not in table:
-                problems.add(key, MISSING, f"world parameter has no prior ({WORLD_PARAMETERS[key]}).")
+                problems.add(
+                    key, MISSING, f"world parameter has no prior ({WORLD_PARAMETERS[key]})."
+                )
         problems.raise_if_any()
         return table
 
@@ -106,7 +117,9 @@ class Library:
         seen: dict[str, str] = {}
         for r in records:
             if r.id in seen:
-                problems.append(Problem(r.file, "id", r.id, f"duplicate of the record in {seen[r.id]}."))
+                problems.append(
+                    Problem(r.file, "id", r.id, f"duplicate of the record in {seen[r.id]}.")
+                )
             seen[r.id] = r.file
         if problems:
             raise SpecError(problems)
@@ -130,6 +143,8 @@ def evidence_for(scenario: Scenario, records: list[Measurement]) -> list[Measure
     problems = ProblemCollector(scenario.file)
     for rid in scenario.evidence_exclude:
         if rid not in ids:
-            problems.add("evidence.exclude", rid, f"no such evidence record.{did_you_mean(rid, ids)}")
+            problems.add(
+                "evidence.exclude", rid, f"no such evidence record.{did_you_mean(rid, ids)}"
+            )
     problems.raise_if_any()
     return [r for r in records if r.id not in scenario.evidence_exclude]

@@ -213,7 +213,9 @@ def _resolve(name, family, table, problems):
     if has_params:
         raw = table["params"]
         if not isinstance(raw, dict):
-            problems.add(f"{name}.params", raw, "must be an inline table, e.g. { mu = 0, sigma = 1 }.")
+            problems.add(
+                f"{name}.params", raw, "must be an inline table, e.g. { mu = 0, sigma = 1 }."
+            )
             return None, None, None, None
         problems.unknown_keys(raw, set(needed), f"{name}.params")
         params = {**bounds}
@@ -295,7 +297,9 @@ def _normal_quantile(p: float) -> float:
 def _check_params(name, family, params, problems) -> None:
     for key, value in params.items():
         if key in POSITIVE_PARAMS and value <= 0:
-            problems.add(f"{name}.params.{key}", value, f"a scale or shape must be > 0 for {family}.")
+            problems.add(
+                f"{name}.params.{key}", value, f"a scale or shape must be > 0 for {family}."
+            )
     if "lower" in params and "upper" in params and not params["lower"] < params["upper"]:
         problems.add(f"{name}.lower", params["lower"], f"must be below upper = {params['upper']}.")
 

@@ -57,7 +57,7 @@ class Scenario:
         """Every world parameter at its point value."""
         return {name: spec.point for name, spec in self.priors.items()}
 
-    def with_plan(self, **changes) -> "Scenario":
+    def with_plan(self, **changes) -> Scenario:
         """A copy with some plan variables changed (validated like a file's)."""
         problems = ProblemCollector(f"{self.name} (with_plan)")
         table = {k: v for k, v in vars(self.plan).items() if v is not None}
@@ -128,7 +128,7 @@ def parse_scenario(
     exclude: tuple[str, ...] = ()
     ev = table.get("evidence", {})
     if not isinstance(ev, dict):
-        problems.add("evidence", ev, "must be a table, e.g. [evidence] exclude = [\"id\"].")
+        problems.add("evidence", ev, 'must be a table, e.g. [evidence] exclude = ["id"].')
     else:
         problems.unknown_keys(ev, {"exclude"}, "evidence")
         raw = ev.get("exclude", [])
@@ -193,7 +193,9 @@ def parse_plan(table: dict[str, Any], problems: ProblemCollector) -> Plan | None
 
     share = table.get("real_share", 1.0)
     if not _num(share) or not 0 < share <= 1:
-        problems.add("plan.real_share", share, "must be in (0, 1]: the share of raw tokens that are real.")
+        problems.add(
+            "plan.real_share", share, "must be in (0, 1]: the share of raw tokens that are real."
+        )
     sim_generation = table.get("sim_generation", "on_fleet")
     if sim_generation not in SIM_GENERATION:
         problems.add(
