@@ -91,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, help="results file (results/SCENARIO.nc)")
     s.set_defaults(handler=_cmd_sample)
 
-    s = sub.add_parser("summary", help="risk summary of a saved run")
+    s = sub.add_parser(
+        "summary", parents=[common], help="risk summary of a saved run (warns if the specs changed)"
+    )
     s.add_argument("run", type=Path)
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--ci", type=float, default=0.9, help="credible-interval mass (0.9)")
@@ -149,7 +151,9 @@ def _cmd_sample(args) -> int:
     run = _sample(args)
     out = args.out or RESULTS_DIR / f"{run.name}.nc"
     path = run.save(out)
-    _print_diagnostics(_summary(run)["diagnostics"])
+    from probmodel.analysis.diagnostics import diagnose
+
+    _print_diagnostics(diagnose(run.tree).as_dict())
     _say(args, f"saved {path}")
     return 0
 
@@ -158,7 +162,7 @@ def _cmd_summary(args) -> int:
     import probmodel as pmod
 
     run = pmod.load_run(args.run)
-    summary = _summary(run, args.ci)
+    summary = _summary(run, args.ci, args.priors)
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
     else:
@@ -182,7 +186,7 @@ def _cmd_run(args) -> int:
     run = _sample(args)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     nc = run.save(args.out_dir / f"{run.name}.nc")
-    _print_summary(_summary(run))
+    _print_summary(_summary(run, priors_dir=args.priors))
     html = pmod.write_report(run, args.out_dir / f"{run.name}.html")
     print(f"\nsaved {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
     return 0
@@ -234,11 +238,11 @@ def _sample(args):
     return run
 
 
-def _summary(run, ci: float = 0.9) -> dict:
+def _summary(run, ci: float = 0.9, priors_dir=None) -> dict:
     import probmodel as pmod
 
     summary = pmod.summarize(run, ci_prob=ci)
-    summary["stale"] = pmod.api.is_stale(run)
+    summary["stale"] = pmod.api.is_stale(run, priors_dir)
     return summary
 
 

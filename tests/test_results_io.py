@@ -91,3 +91,11 @@ def test_failed_save_leaves_the_earlier_file_intact(small_run, saved, tmp_path, 
         small_run.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["copy.nc"]  # no partial file left behind
+
+
+def test_run_is_stale_once_its_spec_files_change(small_run, spec_dir):
+    root = spec_dir()
+    assert pmod.api.is_stale(small_run, root) is False
+    world = root / "world.toml"
+    world.write_text(world.read_text().replace("point = 0.10", "point = 0.15"))  # backup_share
+    assert pmod.api.is_stale(small_run, root) is True
