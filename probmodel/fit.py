@@ -10,7 +10,6 @@ with hashes that :meth:`Run.load` checks.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,9 @@ from probmodel.specs.evidence import Measurement
 from probmodel.specs.scenario import Scenario
 
 DEFAULT_SEED = 20261121
+FORWARD_COMPILE = {"mode": "FAST_COMPILE"}
+"""Forward draws (prior, posterior predictive) run a small graph a few thousand times: compiling
+it with numba costs more than it saves (measured: 5.4 s vs 2.6 s for 4,000 prior draws)."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +139,7 @@ def fit(
     level = pymc_log.level
     if not progress:
         pymc_log.setLevel(logging.WARNING)  # drop "Sampling: [...]" notices in quiet runs
-    with warnings.catch_warnings():
-        # PyTensor's numba backend runs the TruncatedNormal prior sampler in object mode: slower
-        # prior draws, same numbers. Not actionable for users, so not shown.
-        warnings.filterwarnings("ignore", message=".*Numba will use object mode.*")
+    try:
         tree = pm.sample(
             draws=settings.draws,
             tune=settings.tune,
@@ -152,15 +151,23 @@ def fit(
             model=model,
         )
         prior = pm.sample_prior_predictive(
-            draws=settings.prior_draws, model=model, random_seed=settings.seed + 1
+            draws=settings.prior_draws,
+            model=model,
+            random_seed=settings.seed + 1,
+            compile_kwargs=FORWARD_COMPILE,
         )
         if evidence:
             pm.compute_log_likelihood(tree, model=model, progressbar=False)
             ppc = pm.sample_posterior_predictive(
-                tree, model=model, random_seed=settings.seed + 2, progressbar=False
+                tree,
+                model=model,
+                random_seed=settings.seed + 2,
+                progressbar=False,
+                compile_kwargs=FORWARD_COMPILE,
             )
             tree["posterior_predictive"] = ppc["posterior_predictive"]
-    pymc_log.setLevel(level)
+    finally:
+        pymc_log.setLevel(level)
     for group in ("prior", "prior_predictive"):
         if group in prior.children:
             tree[group] = prior[group]
