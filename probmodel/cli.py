@@ -1,4 +1,4 @@
-"""Command line: ``probmodel run | point | scenarios | sample | summary | report | evidence list``.
+"""Command line: ``probmodel run | point | scenarios | sample | summary | report | evidence ...``.
 
 Input errors (bad spec files, unknown names, damaged results) print one clear message and exit with
 code 2 (specs, names) or 3 (results files), never a traceback.
@@ -109,6 +109,26 @@ def _parser() -> argparse.ArgumentParser:
     e = ev.add_parser("list", parents=[common], help="list the evidence records")
     e.add_argument("--json", action="store_true")
     e.set_defaults(handler=_cmd_evidence_list)
+    e = ev.add_parser(
+        "check", parents=[common], help="validate a new record and show what it will constrain"
+    )
+    e.add_argument("file", type=Path)
+    e.set_defaults(handler=_cmd_evidence_check)
+    e = ev.add_parser("add", parents=[common], help="check a record and copy it into the library")
+    e.add_argument("file", type=Path)
+    e.add_argument("--force", action="store_true", help="replace a record with the same id")
+    e.set_defaults(handler=_cmd_evidence_add)
+    e = ev.add_parser(
+        "influence", parents=[common], help="what each record moved, data vs prior, conflicts"
+    )
+    e.add_argument("run", type=Path)
+    e.add_argument("--json", action="store_true")
+    e.add_argument(
+        "--exact",
+        action="store_true",
+        help="re-fit without each record whose importance weights are unreliable (Pareto k > 0.7)",
+    )
+    e.set_defaults(handler=_cmd_evidence_influence)
     return p
 
 
@@ -199,14 +219,145 @@ def _cmd_evidence_list(args) -> int:
     if args.json:
         print(json.dumps([r.as_record() for r in records], indent=2))
         return 0
+    rows = [(r.id, r.kind, ", ".join(r.constrains()), r.confidence, r.title) for r in records]
+    _table(
+        f"{len(records)} evidence records",
+        ["id", "kind", "constrains", "confidence", "title"],
+        rows,
+    )
+    return 0
+
+
+def _cmd_evidence_check(args) -> int:
+    record = _checked_record(args)
+    print(f"{args.file}: a valid {record.kind} record, id {record.id!r} ({record.confidence}).")
+    print(f"  {record.title}")
+    print(f"  cites: {record.citation}")
+    print(f"  constrains: {', '.join(record.constrains())}")
+    print(_record_effect_text(record, args.priors))
+    return 0
+
+
+def _cmd_evidence_add(args) -> int:
+    from probmodel import io
+    from probmodel.specs.library import Library
+
+    record = _checked_record(args, allow_existing=args.force)
+    target = Library.open(args.priors).root / "evidence" / f"{record.id}.toml"
+    io.write_text(target, args.file.read_text(encoding="utf-8"))
+    print(f"added {record.kind} record {record.id!r} as {target}; it constrains "
+          f"{', '.join(record.constrains())}. Re-fit (or `probmodel update RUN {target}`) to use it.")  # fmt: skip
+    return 0
+
+
+def _checked_record(args, allow_existing: bool = False):
+    """The new record in ``args.file``, validated, and not a duplicate of a library record."""
+    from probmodel.errors import SpecError, UnknownNameError
+    from probmodel.specs.library import Library, read_evidence_file
+
+    if not args.file.is_file():
+        raise UnknownNameError(f"{args.file}: no such evidence file.")
+    record, problems = read_evidence_file(args.file)
+    if problems:
+        raise SpecError(problems)
+    library = Library.open(args.priors)
+    existing = {r.id: r for r in library.evidence()}
+    same_file = library.root / "evidence" / f"{record.id}.toml"
+    if record.id in existing and not allow_existing and args.file.resolve() != same_file.resolve():
+        raise UnknownNameError(
+            f"{args.file}: id {record.id!r} is already used by {existing[record.id].file}; "
+            "choose another id (the file name, or `id = ...`), or pass --force to replace it."
+        )
+    return record
+
+
+def _record_effect_text(record, priors_dir) -> str:
+    """The prior 90% interval of what the record constrains, beside what the record says."""
+    from probmodel.report import formatting as fmt
+    from probmodel.specs.library import Library
+
+    priors = Library.open(priors_dir).world_priors()
+    lines = []
+    for name in record.constrains():
+        spec = priors.get(name)
+        if spec is not None and not spec.is_fixed:
+            lo, hi = spec.quantiles([0.05, 0.95])
+            lines.append(
+                f"  prior 90% interval of {name}: {fmt.fmt_value(name, lo)} - {fmt.fmt_value(name, hi)}"
+            )
+    if record.kind == "measurement":
+        lo, hi = record.interval90()
+        lines.append(f"  the record says (90%, after widening): {fmt.fmt_value(record.quantity, lo)} - "
+                     f"{fmt.fmt_value(record.quantity, hi)}")  # fmt: skip
+    elif record.kind == "meta":
+        lines.append(f"  the record says: exponent {record.exponent:g} (se {record.se:.3g}, used "
+                     f"{record.se * record.widening:.3g})")  # fmt: skip
+    elif record.kind == "curve":
+        lines.append(f"  {len(record.x)} points of score vs {record.x_unit or 'x'} "
+                     f"({min(record.x):g}-{max(record.x):g}); a new study exponent for the "
+                     f"{record.axis} population")  # fmt: skip
+    elif record.kind == "effect":
+        lines.append(f"  success x{record.ratio:.2f} when {record.added:g} {record.unit} of "
+                     f"{record.transfer.replace('_transfer', '')} data join {record.base_real:g}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def _cmd_evidence_influence(args) -> int:
+    import probmodel as pmod
+    from probmodel.analysis.evidence import exact_influence, provenance
+
+    run = pmod.load_run(args.run)
+    result = provenance(run.tree, run.evidence)
+    if args.exact:
+        result["influence"] = exact_influence(run, result["influence"], args.priors)
+    if args.json:
+        print(json.dumps(result, indent=2, default=float))
+        return 0
+    _print_provenance(result)
+    return 0
+
+
+def _print_provenance(result: dict) -> None:
     from probmodel.report import formatting as fmt
 
+    rows = []
+    for r in result["influence"]:
+        moved = "; ".join(
+            f"{m['parameter']} {m['shift_sd']:+.2f} sd (width x{m['width_ratio']:.2f})"
+            for m in r["moved"][:3]
+        )
+        k = f"{r['pareto_k']:.2f}" + ("" if r["reliable"] else " (rough)")
+        rows.append((r["id"], r["kind"], f"{r['score']:.2f}", k, r.get("method", "PSIS"), moved))
+    _table(
+        "influence: how far each record moves what it constrains (posterior sds, with vs without it)",
+        ["record", "kind", "influence", "Pareto k", "method", "largest moves"],
+        rows,
+    )
     rows = [
-        (r.id, r.quantity, fmt.fmt_value(r.quantity, r.value), r.confidence, r.title)
-        for r in records
+        (
+            r["parameter"],
+            f"{r['contraction']:.2f}",
+            fmt.fmt_number(r["prior_sensitivity"]),
+            r["decided_by"],
+        )  # fmt: skip
+        for r in result["data_vs_prior"]
     ]
-    _table("evidence records", ["id", "measures", "value", "confidence", "title"], rows)
-    return 0
+    _table(
+        "data vs prior: contraction = 1 - var(posterior)/var(prior); psense = prior sensitivity",
+        ["parameter", "contraction", "psense (prior)", "decided by"],
+        rows,
+    )
+    flagged = [c for c in result["conflicts"] if c["conflict"]]
+    rows = [
+        (c["id"], f"{c['p_value']:.3f}", "CONFLICT" if c["conflict"] else "ok", c["method"])
+        for c in result["conflicts"]
+    ]
+    _table("conflict checks (leave-one-record-out)", ["record", "p", "status", "method"], rows)
+    for c in flagged:
+        print(f"warning: {c['id']} disagrees with the rest of the evidence (p = {c['p_value']:.3f}):"
+              f" {c['citation']}", file=sys.stderr)  # fmt: skip
+    if not flagged:
+        print(f"no record conflicts with the rest (all p >= {result['thresholds']['conflict_p']}).")
 
 
 # ----------------------------------------------------------------------------------------- helpers

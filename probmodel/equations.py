@@ -46,8 +46,14 @@ WORLD_PARAMETERS: dict[str, str] = {
     "compute_usd_per_robot_year": "on-robot compute [USD/robot-year]",
     "storage_usd_per_data_hour": "storing one hour of collected robot data [USD/h of data]",
     "sim_compute_usd_per_token": "compute cost of one simulated token [USD/token]",
+    "cross_embodiment_transfer": "value of another robot's token for this robot [real tokens/token]",
+    "data_exponent_mean": "population mean of the data-scaling exponent (error odds ~ D^-alpha)",
+    "data_exponent_sd": "between-study sd of the data-scaling exponent",
+    "diversity_exponent_mean": "population mean of the diversity exponent (environments, objects)",
+    "diversity_exponent_sd": "between-study sd of the diversity exponent",
 }
-"""Every world parameter the cost and timeline need, with its meaning and unit."""
+"""Every world parameter, with its meaning and unit: those the cost and timeline need, the transfer
+values of other data, and the scaling-exponent populations that published curves inform."""
 
 COST_COMPONENTS: tuple[str, ...] = (
     "capex",

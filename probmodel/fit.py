@@ -1,8 +1,8 @@
 """Fitting: sample the prior and the posterior of a scenario into one ``xarray.DataTree``.
 
 A :class:`Run` is the unit users keep: the DataTree (``prior``, ``prior_predictive``, ``posterior``,
-``posterior_predictive``, ``log_likelihood``, ``sample_stats``, ``observed_data``, ``constant_data``
-and ``point``, the outcomes at the point values) plus the metadata that made it (scenario, resolved
+``posterior_predictive``, ``log_likelihood``, ``log_prior``, ``sample_stats``, ``observed_data``,
+``constant_data`` and ``point``, the outcomes at the point values) plus the metadata that made it (scenario, resolved
 priors, evidence records, sampler settings, package version). Saving stores both in one netCDF file
 with hashes that :meth:`Run.load` checks.
 """
@@ -156,6 +156,7 @@ def fit(
             random_seed=settings.seed + 1,
             compile_kwargs=FORWARD_COMPILE,
         )
+        pm.stats.compute_log_prior(tree, model=model, progressbar=False)  # for psense, update
         if evidence:
             pm.compute_log_likelihood(tree, model=model, progressbar=False)
             ppc = pm.sample_posterior_predictive(

@@ -20,8 +20,21 @@ def model(cotrain, library):
     return build_model(cotrain, library.evidence())
 
 
-def test_free_variables_are_the_world_parameters(model):
-    assert {v.name for v in model.free_RVs} == set(WORLD_PARAMETERS)
+def test_free_variables_are_world_parameters_and_study_latents(model):
+    free = {v.name for v in model.free_RVs}
+    assert set(WORLD_PARAMETERS) <= free
+    latents = free - set(WORLD_PARAMETERS)
+    assert {"data_exponent_new_z", "diversity_exponent_new_z"} <= latents
+    assert {"curve_exponent_z", "curve_log_gap_centre", "curve_log_precision"} <= latents
+    assert {"effect_exponent_z", "effect_base_success"} <= latents
+
+
+def test_curve_and_effect_exponents_are_pooled_per_study(model, library):
+    curves = [r.id for r in library.evidence() if r.kind == "curve"]
+    effects = [r.id for r in library.evidence() if r.kind == "effect"]
+    assert list(model.coords["curve_study"]) == curves
+    assert list(model.coords["effect_study"]) == effects
+    assert model.named_vars_to_dims["curve_exponent"] == ("curve_study",)
 
 
 def test_outcomes_are_deterministics_with_cost_breakdown_dims(model):
@@ -33,9 +46,15 @@ def test_outcomes_are_deterministics_with_cost_breakdown_dims(model):
     assert list(model.coords["cost_component"]) == list(COST_COMPONENTS)
 
 
-def test_every_evidence_record_is_an_observed_variable(model, library):
-    observed = {v.name for v in model.observed_RVs}
-    assert observed == {r.var_name for r in library.evidence()}
+def test_every_evidence_record_has_entries_in_an_observed_variable(model, library):
+    from probmodel.model import EVIDENCE_VARS, record_of
+
+    owners = set()
+    for name, dim in EVIDENCE_VARS.values():
+        if name in model.named_vars:
+            assert model.named_vars_to_dims[name] == (dim,)
+            owners |= {record_of(label) for label in model.coords[dim]}
+    assert owners == {r.id for r in library.evidence()}
 
 
 def test_fixed_parameter_becomes_data_not_a_random_variable(library):
@@ -48,7 +67,7 @@ def test_logp_and_gradient_are_finite_at_the_initial_point(model):
     point = model.initial_point()
     assert np.isfinite(model.compile_logp()(point))
     grad = model.compile_dlogp()(point)
-    assert np.all(np.isfinite(grad)) and grad.shape == (len(WORLD_PARAMETERS),)
+    assert np.all(np.isfinite(grad)) and grad.size > len(WORLD_PARAMETERS)
 
 
 def test_prior_draws_are_finite_and_positive(model):
@@ -79,7 +98,8 @@ def test_model_at_point_values_reproduces_point_mode(cotrain):
     fn = model.compile_fn(
         [model[n] for n in names], inputs=model.free_RVs, on_unused_input="ignore"
     )
-    values = fn({v.name: cotrain.priors[v.name].point for v in model.free_RVs})
+    point = {v.name: cotrain.priors[v.name].point for v in model.free_RVs if v.name in WORLD_PARAMETERS}
+    values = fn({v.name: point.get(v.name, 0.0) for v in model.free_RVs})  # latents: 0
     expected = point_table(cotrain)
     for name, value in zip(names, values, strict=True):
         assert float(value) == pytest.approx(expected[name], rel=1e-12)

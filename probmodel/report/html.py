@@ -109,16 +109,19 @@ def write_report(run, path: str | Path) -> Path:
 
 def render_report(run, summary: dict[str, Any] | None = None) -> str:
     """The report as one HTML string (``summary`` defaults to :func:`probmodel.api.summarize`)."""
+    from probmodel.analysis.evidence import provenance
     from probmodel.api import summarize
 
     summary = summary if summary is not None else summarize(run)
+    prov = provenance(run.tree, run.evidence) if run.evidence else None
     sections = [
         _header(run),
         _headline(summary),
         _outcome_tables(summary),
         _figures(run),
         _priors_section(run),
-        _evidence_section(run),
+        _evidence_section(run, prov),
+        _provenance_section(prov),
         _diagnostics_section(summary["diagnostics"]),
     ]
     title = esc(run.scenario["title"])
@@ -261,7 +264,8 @@ def _header(run) -> str:
     nav = "".join(
         f'<a href="#{a}">{esc(t)}</a>'
         for a, t in (("headline", "Headline risk"), ("outcomes", "Outcomes"), ("figures", "Figures"),
-                     ("priors", "Priors"), ("evidence", "Evidence"), ("diagnostics", "Diagnostics"))
+                     ("priors", "Priors"), ("evidence", "Evidence"), ("provenance", "What moved"),
+                     ("diagnostics", "Diagnostics"))
     )  # fmt: skip
     meta_rows = [
         ["scenario", Html(f"<code>{esc(run.name)}</code>")],
@@ -556,8 +560,8 @@ def _draws_interval(name: str, draws: np.ndarray | None, mass: float = 0.9) -> s
     return interval_text(name, lo, hi)
 
 
-def _evidence_section(run) -> str:
-    """Each evidence record: what it measures, where from, how much it counts, what it changed."""
+def _evidence_section(run, prov: dict[str, Any] | None) -> str:
+    """Each evidence record: what it says, where from, how much it counts, what it changed."""
     records = run.evidence
     if not records:
         return section(
@@ -568,11 +572,13 @@ def _evidence_section(run) -> str:
                 "difference between them is Monte Carlo noise."
             ),  # fmt: skip
         )
-    items = [_evidence_item(run, r) for r in records]
+    influence = {r["id"]: r for r in (prov or {}).get("influence", [])}
+    conflict = {r["id"]: r for r in (prov or {}).get("conflicts", [])}
+    items = [_evidence_item(run, r, influence.get(r["id"]), conflict.get(r["id"])) for r in records]
     widening = ", ".join(f"{tag} ×{factor:g}" for tag, factor in CONFIDENCE_WIDENING.items())
     intro = para(
-        f"{fmt_count(len(records))} published results condition the posterior. A record's sd is "
-        f"widened by its confidence tag ({widening}) before it enters the likelihood."
+        f"{fmt_count(len(records))} published results condition the posterior. A record's "
+        f"uncertainty is widened by its confidence tag ({widening}) before it enters the likelihood."
     )
     items_html = '<ol class="evidence">' + "\n".join(items) + "</ol>"
     return section("evidence", "Evidence", intro, items_html)
@@ -586,37 +592,137 @@ def quantity_meaning(name: str) -> str:
     return (text or "a derived world quantity").rstrip(".")
 
 
-def _evidence_item(run, record: dict[str, Any]) -> str:
-    """One record as a list item with its provenance and a prior/evidence/posterior interval table."""
-    q = record["quantity"]
-    meaning = quantity_meaning(q)
-    scale = record.get("scale", "linear")
-    sd_word = "log-sd" if scale == "log" else "sd"
-    sd_text = (
-        f"log-sd {fmt_tick(record['sd'])}" if scale == "log" else f"sd {fmt_value(q, record['sd'])}"
-    )
-    widened = f"{sd_word} used {fmt_tick(record.get('sd_used', record['sd']))}"
-    rows = [
-        ["evidence (after widening)", interval_text(q, *evidence_interval(record))],
-        ["prior", _draws_interval(q, quantity_draws(run, "prior", q))],
-        ["posterior", _draws_interval(q, quantity_draws(run, "posterior", q))],
-    ]
+def _record_says(record: dict[str, Any]) -> str:
+    """The record's content in one line, by kind."""
+    kind = record["kind"]
+    if kind == "measurement":
+        q, scale = record["quantity"], record.get("scale", "linear")
+        sd = (
+            f"log-sd {fmt_tick(record['sd'])}"
+            if scale == "log"
+            else f"sd {fmt_value(q, record['sd'])}"
+        )
+        return (f"<strong>Measures</strong> <code>{esc(q)}</code> ({esc(quantity_meaning(q))}): "
+                f"{esc(fmt_value(q, record['value']))} ({esc(sd)}, {esc(scale)} scale)")  # fmt: skip
+    if kind == "curve":
+        pts = ", ".join(
+            f"{x:g}: {y:.2f}" for x, y in zip(record["x"], record["score"], strict=True)
+        )
+        return (f"<strong>Curve</strong> ({esc(record['axis'])} axis, {esc(record.get('table', ''))}): "
+                f"score vs {esc(record.get('x_unit') or 'x')}: {esc(pts)}")  # fmt: skip
+    if kind == "meta":
+        spread = ""
+        if record.get("between_study_sd") is not None:
+            spread = f"; between-study sd {record['between_study_sd']:g} (se {record['between_study_sd_se']:g})"
+        return (f"<strong>Meta-analysis</strong> ({esc(record['axis'])} axis): mean exponent "
+                f"{record['exponent']:g} (se {record['se']:.3g}){esc(spread)}")  # fmt: skip
+    return (f"<strong>Effect</strong>: success ×{1 + record['relative_change']:.2f} when "
+            f"{record['added']:g} {esc(record['unit'])} weighted by <code>{esc(record['transfer'])}</code> "
+            f"join {record['base_real']:g} (base success 90% in {record['base_success'][0]:g}-"
+            f"{record['base_success'][1]:g})")  # fmt: skip
+
+
+def _evidence_item(run, record: dict[str, Any], infl, conflict) -> str:
+    """One record with provenance, influence, conflict status and prior/posterior intervals."""
+    rows = []
+    if record["kind"] == "measurement":
+        q = record["quantity"]
+        rows.append(
+            [f"{q}: evidence (after widening)", interval_text(q, *evidence_interval(record))]
+        )
+    for q in record.get("constrains", []):
+        rows.append([f"{q}: prior", _draws_interval(q, quantity_draws(run, "prior", q))])
+        rows.append([f"{q}: posterior", _draws_interval(q, quantity_draws(run, "posterior", q))])
     facts = [
-        f"<strong>Measures</strong> <code>{esc(q)}</code>: {esc(meaning)}.",
-        f"<strong>Published value</strong> {esc(fmt_value(q, record['value']))} ({esc(sd_text)}, "
-        f"{esc(scale)} scale); <strong>confidence</strong> "
+        _record_says(record),
+        f"<strong>Confidence</strong> "
         f'<span class="badge tag">{esc(record.get("confidence", "?"))}</span> '
-        f"({esc(widened)}).",
+        f"(uncertainty ×{record.get('widening', 1):g}).",
         f"<strong>Citation</strong> {linkify(record.get('citation', ''))}",
     ]
+    if infl is not None:
+        moved = "; ".join(f"{m['parameter']} {m['shift_sd']:+.2f} sd" for m in infl["moved"][:3])
+        rough = "" if infl["reliable"] else " (rough: Pareto k > 0.7)"
+        facts.append(
+            f"<strong>Influence</strong> {infl['score']:.2f} sd{esc(rough)}: {esc(moved or 'none')}"
+        )
+    if conflict is not None:
+        status = ('<span class="badge fail">CONFLICT</span>' if conflict["conflict"]
+                  else '<span class="badge pass">consistent</span>')  # fmt: skip
+        facts.append(f"<strong>Conflict check</strong> {status} p = {conflict['p_value']:.3f} "
+                     f"({esc(conflict['method'])})")  # fmt: skip
     notes = " ".join((record.get("notes") or "").split())
     return (
         f"<li><h3>{esc(record.get('title') or record['id'])}</h3>"
-        f'<div class="muted">id <code>{esc(record["id"])}</code></div>'
+        f'<div class="muted">id <code>{esc(record["id"])}</code>, {esc(record["kind"])}</div>'
         + "".join(f"<div>{f}</div>" for f in facts)
         + (f'<p class="notes">{linkify(notes)}</p>' if notes else "")
-        + table(["", "90% interval of " + q], rows, numeric=[1], css="compact")
+        + table(["", "90% interval"], rows, numeric=[1], css="compact")
         + "</li>"
+    )
+
+
+def _provenance_section(prov: dict[str, Any] | None) -> str:
+    """Influence ranking, data-vs-prior per parameter, and the conflict checks."""
+    if not prov or not prov["influence"]:
+        return ""
+    rows = [
+        [
+            r["id"],
+            r["kind"],
+            f"{r['score']:.2f}",
+            f"{r['pareto_k']:.2f}" + ("" if r["reliable"] else " (rough)"),
+            "; ".join(
+                f"{m['parameter']} {m['shift_sd']:+.2f} sd, width ×{m['width_ratio']:.2f}"
+                for m in r["moved"][:3]
+            ),
+        ]  # fmt: skip
+        for r in prov["influence"]
+    ]
+    influence = table(
+        ["record", "kind", "influence (sd)", "Pareto k", "largest moves"], rows, numeric=[2, 3]
+    )
+    rows = [
+        [
+            r["parameter"],
+            f"{r['contraction']:.2f}",
+            fmt_number(r["prior_sensitivity"]),
+            r["decided_by"],
+        ]
+        for r in prov["data_vs_prior"]
+    ]
+    decided = table(
+        ["parameter", "contraction", "psense (prior)", "decided by"], rows, numeric=[1, 2]
+    )
+    flagged = [c for c in prov["conflicts"] if c["conflict"]]
+    rows = [[c["id"], f"{c['p_value']:.3f}", "CONFLICT" if c["conflict"] else "ok", c["method"]]
+            for c in prov["conflicts"]]  # fmt: skip
+    conflicts = table(["record", "p", "status", "method"], rows, numeric=[1])
+    verdict = (
+        f"{len(flagged)} record(s) disagree with the rest: " + ", ".join(c["id"] for c in flagged)
+        if flagged
+        else f"No record disagrees with the rest (all p ≥ {prov['thresholds']['conflict_p']})."
+    )
+    return section(
+        "provenance",
+        "Which evidence moved what",
+        para(
+            "Influence: how far the posterior median of each parameter a record constrains moves "
+            "when the record is left out (Pareto-smoothed importance sampling; rough where Pareto "
+            "k > 0.7, re-fit exactly with <code>probmodel evidence influence RUN --exact</code>), in "
+            "posterior sds."
+        ),  # fmt: skip
+        scroll(influence),
+        para(
+            "Data vs prior: contraction = 1 − var(posterior)/var(prior) (0: the prior alone decides, "
+            "1: the data); psense is ArviZ's power-scaling sensitivity to the prior."
+        ),  # fmt: skip
+        scroll(decided),
+        para(
+            "Conflict checks: each record's leave-one-record-out predictive p-value (two-sided, "
+            f"Bonferroni over its entries). {esc(verdict)}"
+        ),  # fmt: skip
+        scroll(conflicts),
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -330,5 +330,7 @@ def describe(spec: PriorSpec) -> str:
     return "Fixed" if spec.is_fixed else _describe(spec)
 
 
-def with_point(spec: PriorSpec, point: float) -> PriorSpec:
-    return replace(spec, point=float(point))
+def beta_from_interval(lower: float, upper: float, mass: float = 0.9) -> tuple[float, float]:
+    """Beta (alpha, beta) holding ``mass`` in [lower, upper], by PreliZ's maxent (cached)."""
+    params = _from_interval("Beta", float(lower), float(upper), float(mass), "preliz-maxent", ())
+    return params["alpha"], params["beta"]
