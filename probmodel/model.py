@@ -96,6 +96,9 @@ def _observed(kind: str, labels: list[str], dist, **kwargs) -> None:
     ``"<record id>:<detail>"``, so each entry names the record it belongs to."""
     name, dim = EVIDENCE_VARS[kind]
     pm.modelcontext(None).add_coord(dim, labels)
+    # Observations live in a data container, so a compiled model can be re-run on other data
+    # (parameter recovery, calibration) without compiling again.
+    kwargs["observed"] = pm.Data(f"{name}_observed", kwargs["observed"], dims=dim)
     dist(name, dims=dim, **kwargs)
 
 

@@ -108,3 +108,31 @@ def test_unknown_scenario_name(capsys):
 def test_missing_spec_folder(capsys, tmp_path):
     err = _cli_error(capsys, ["scenarios", "--priors", str(tmp_path / "nowhere")])
     assert "nowhere" in err and "not found" in err
+
+
+@pytest.mark.parametrize(
+    "broken, expected",
+    [
+        ("unknown-kind.toml", ["kind = 'curv'", "Did you mean 'curve'", "measurement, curve, meta, effect"]),
+        ("curve-mismatched.toml", ["axis = 'environment'", "use 'diversity'", "has 3 values but x has 4"]),
+        ("curve-score-above-max.toml", ["score", "score_max", "must lie in [0, 1]"]),
+        ("effect-bad-transfer.toml", ["transfer = 'sim_transfr'", "Did you mean 'sim_transfer'", "treatment.real", "base_success"]),
+        ("meta-missing-se.toml", ["se: ", "give exactly one of `se`"]),
+    ],
+)  # fmt: skip
+def test_broken_evidence_of_every_kind_is_refused(spec_dir, capsys, broken, expected):
+    root = spec_dir(evidence=(BROKEN / "evidence" / broken).read_text())
+    err = _cli_error(capsys, ["evidence", "list", "--priors", str(root)])
+    assert "broken.toml" in err
+    for fragment in expected:
+        assert fragment in err, f"{fragment!r} not in:\n{err}"
+
+
+def test_evidence_check_refuses_a_broken_file_and_add_leaves_the_library_alone(spec_dir, capsys):
+    root = spec_dir()
+    before = sorted(p.name for p in (root / "evidence").iterdir())
+    broken = BROKEN / "evidence" / "effect-bad-transfer.toml"
+    for command in ("check", "add"):
+        err = _cli_error(capsys, ["evidence", command, str(broken), "--priors", str(root)])
+        assert "sim_transfr" in err
+    assert sorted(p.name for p in (root / "evidence").iterdir()) == before

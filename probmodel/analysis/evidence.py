@@ -171,24 +171,29 @@ def data_vs_prior(tree: xr.DataTree) -> list[dict[str, Any]]:
             warnings.simplefilter("ignore")
             result = az.psense(tree, var_names=names, group="prior")
         sense = {n: float(result[n]) for n in names if n in result}
+    ess = az.ess(tree, var_names=names)
     rows = []
     for n in names:
         var_prior = float(np.var(prior[n].values)) if n in prior else float("nan")
         var_post = float(np.var(post[n].values))
         contraction = 1.0 - var_post / var_prior if var_prior > 0 else float("nan")
+        # Monte Carlo se of a variance ratio ~ sqrt(2/n_post + 2/n_prior): below twice that, a
+        # contraction is noise.
+        noise = float(np.sqrt(2.0 / float(ess[n]) + 2.0 / prior[n].size)) if n in prior else 0.0
         rows.append(
             {
                 "parameter": n,
                 "contraction": contraction,
+                "noise": noise,
                 "prior_sensitivity": sense.get(n),
-                "decided_by": _decided_by(contraction),
+                "decided_by": _decided_by(contraction, noise),
             }
         )
     return rows
 
 
-def _decided_by(contraction: float) -> str:
-    if not np.isfinite(contraction) or contraction < 0.1:
+def _decided_by(contraction: float, noise: float) -> str:
+    if not np.isfinite(contraction) or contraction < max(0.1, 2.0 * noise):
         return "prior"
     return "data" if contraction >= 0.5 else "prior and data"
 

@@ -342,6 +342,16 @@ def _axis(table, problems) -> str | None:
     axis = table.get("axis", MISSING)
     if axis not in AXES:
         hint = did_you_mean(str(axis), AXES) if isinstance(axis, str) else ""
+        if isinstance(axis, str) and axis.rstrip("s") in ("environment", "object", "scene", "site"):
+            hint = " Environments, objects and scenes use 'diversity'."
+        elif isinstance(axis, str) and axis.rstrip("s") in (
+            "demonstration",
+            "demo",
+            "trajectory",
+            "episode",
+            "hour",
+        ):
+            hint = " Demonstrations, trajectories and hours use 'data'."
         problems.add(
             "axis",
             axis,
@@ -366,10 +376,12 @@ def _curve(table, quantities, problems) -> dict | None:
             "score_max", score_max, "must be a positive number (scores are divided by it)."
         )
         ok = False
-    if not ok:
+    if ok is False and not (isinstance(x, list) and isinstance(score, list)):
         return None
-    if len(x) != len(score):
+    if isinstance(x, list) and isinstance(score, list) and len(x) != len(score):
         problems.add("score", score, f"has {len(score)} values but x has {len(x)}.")
+        return None
+    if not ok:
         return None
     if any(v <= 0 for v in x):
         problems.add("x", x, "must be positive (the power law is in log x).")
