@@ -85,11 +85,17 @@ def test_plot_functions_return_figures(run, make):
 
 
 def test_report_with_shipped_evidence(small_run, tmp_path):
-    """With evidence, each record is listed with its citation and prior/posterior intervals."""
+    """With evidence, each record is listed with its citation, influence, conflict status and
+    prior/posterior intervals, and the provenance section ranks them."""
     text = write_report(small_run, tmp_path / "evidence.html").read_text(encoding="utf-8")
     assert small_run.evidence, "the shipped library should hold evidence records"
     for record in small_run.evidence:
         assert record["id"] in text
-    assert text.count("90% interval of ") == len(small_run.evidence)
+        assert record["citation"].split(".")[0] in text
+    n = len(small_run.evidence)
+    assert text.count("<strong>Conflict check</strong>") == n
+    assert text.count("<strong>Influence</strong>") == n
+    assert text.count("<strong>Citation</strong>") == n
+    assert "Which evidence moved what" in text and "Data vs prior" in text
     assert "not in this run's draws" not in text
     assert f"given {len(small_run.evidence)} evidence records" in text

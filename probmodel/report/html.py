@@ -709,7 +709,7 @@ def _provenance_section(prov: dict[str, Any] | None) -> str:
         para(
             "Influence: how far the posterior median of each parameter a record constrains moves "
             "when the record is left out (Pareto-smoothed importance sampling; rough where Pareto "
-            "k > 0.7, re-fit exactly with <code>probmodel evidence influence RUN --exact</code>), in "
+            "k > 0.7; re-fit exactly with `probmodel evidence influence RUN --exact`), in "
             "posterior sds."
         ),  # fmt: skip
         scroll(influence),
