@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import arviz_stats  # noqa: F401  (registers the .azstats accessor used for PSIS)
 import numpy as np
 import xarray as xr
 
