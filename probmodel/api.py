@@ -96,27 +96,63 @@ def summarize(run: Run, ci_prob: float = 0.9) -> dict[str, Any]:
         "evidence_ids": run.meta.get("evidence_ids", []),
         "posterior": summarize_tree(run.tree, run.plan, "posterior", ci_prob),
         "prior": summarize_tree(run.tree, run.plan, "prior", ci_prob),
-        "diagnostics": diagnose(run.tree).as_dict(),
+        "diagnostics": _diagnostics(run, diagnose),
     }
 
 
-def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
-    """Whether the spec files changed since ``run`` was sampled (``None``: scenario not found).
+def _diagnostics(run: Run, diagnose) -> dict[str, Any]:
+    """MCMC diagnostics; for a run updated by importance resampling, the reweighting's instead
+    (R-hat and ESS of resampled draws, which repeat, say nothing about convergence)."""
+    d = diagnose(run.tree).as_dict()
+    update = run.meta.get("update")
+    if update:
+        from probmodel.analysis.evidence import K_RELIABLE
 
-    Rebuilds the run's configuration from the current files (same sampler settings, same use of
-    evidence) and compares configuration hashes.
+        d["update"] = update
+        d["problems"] = [
+            f"draws reweighted by PSIS for {update.get('added')!r} (Pareto k {update['pareto_k']:.2f}"
+            f", importance ESS {update['ess']:.0f}); R-hat and ESS above refer to resampled draws "
+            "and are not convergence checks (the base run's were)."
+        ]
+        d["ok"] = update["pareto_k"] <= K_RELIABLE
+    return d
+
+
+def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
+    """Whether ``run`` no longer matches the spec files (``None``: its scenario is gone).
+
+    A run is stale when its scenario, priors, any of its own evidence records (edited or
+    removed) or sampler settings differ from what the files now give. New records in the folder
+    do not make it stale (see :func:`new_evidence`), nor does an earlier ``update`` of it.
     """
+    from probmodel import io
     from probmodel.errors import ProbmodelError
     from probmodel.fit import run_meta
 
     try:
         scenario = load_scenario(run.name, priors_dir)
-        evidence = load_evidence(scenario, priors_dir) if run.meta.get("evidence_ids") else []
+        current = {r.id: r for r in load_evidence(scenario, priors_dir)}
     except ProbmodelError:
         return None
-    current = run_meta(scenario, evidence, SamplerSettings(**run.meta["settings"]))
-    current["version"] = run.meta["version"]  # a new package version alone does not make it stale
-    return Run(run.tree, current).config_hash != run.config_hash
+    ids = run.meta.get("evidence_ids", [])
+    if any(i not in current for i in ids):
+        return True
+    meta = run_meta(scenario, [current[i] for i in ids], SamplerSettings(**run.meta["settings"]))
+    meta["version"] = run.meta["version"]  # a new package version alone does not make it stale
+    base = {k: v for k, v in run.meta.items() if k != "update"}
+    return io.config_hash(meta) != io.config_hash(base)
+
+
+def new_evidence(run: Run, priors_dir: str | Path | None = None) -> list[str]:
+    """Ids of the scenario's evidence records that ``run`` does not use yet."""
+    from probmodel.errors import ProbmodelError
+
+    try:
+        records = load_evidence(load_scenario(run.name, priors_dir), priors_dir)
+    except ProbmodelError:
+        return []
+    used = set(run.meta.get("evidence_ids", []))
+    return [r.id for r in records if r.id not in used]
 
 
 def load_run(path: str | Path) -> Run:

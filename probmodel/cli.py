@@ -1,4 +1,5 @@
-"""Command line: ``probmodel run | point | scenarios | sample | summary | report | evidence ...``.
+"""Command line: ``probmodel run | point | scenarios | sample | summary | report | update | compare |
+evidence list | check | add | influence``.
 
 Input errors (bad spec files, unknown names, damaged results) print one clear message and exit with
 code 2 (specs, names) or 3 (results files), never a traceback.
@@ -103,6 +104,27 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("run", type=Path)
     s.add_argument("--out", type=Path, help="report file (beside the run, .html)")
     s.set_defaults(handler=_cmd_report)
+
+    s = sub.add_parser(
+        "update", parents=[common],
+        help="add one evidence record to a saved run: PSIS reweighting when reliable, else re-sample",
+    )  # fmt: skip
+    s.add_argument("run", type=Path, help="a saved run (.nc)")
+    s.add_argument("file", type=Path, help="the new evidence record (.toml)")
+    s.add_argument("--out", type=Path, help="results file (default: RUN-updated.nc beside RUN)")
+    s.add_argument(
+        "--k-threshold", type=float, default=0.7,
+        help="largest Pareto k at which reweighting is trusted; above it, re-sample (0.7)",
+    )  # fmt: skip
+    s.set_defaults(handler=_cmd_update)
+
+    s = sub.add_parser(
+        "compare", help="what moved between two saved runs (medians, shifts, widths)"
+    )
+    s.add_argument("run_a", type=Path, help="the reference run (A)")
+    s.add_argument("run_b", type=Path, help="the run to compare with it (B)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(handler=_cmd_compare)
 
     s = sub.add_parser("evidence", help="evidence records")
     ev = s.add_subparsers(dest="evidence_command", metavar="SUBCOMMAND", required=True)
@@ -210,6 +232,18 @@ def _cmd_run(args) -> int:
     html = pmod.write_report(run, args.out_dir / f"{run.name}.html")
     print(f"\nsaved {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
     return 0
+
+
+def _cmd_update(args) -> int:
+    from probmodel.analysis.update import cmd_update
+
+    return cmd_update(args)
+
+
+def _cmd_compare(args) -> int:
+    from probmodel.analysis.compare import cmd_compare
+
+    return cmd_compare(args)
 
 
 def _cmd_evidence_list(args) -> int:
@@ -394,6 +428,7 @@ def _summary(run, ci: float = 0.9, priors_dir=None) -> dict:
 
     summary = pmod.summarize(run, ci_prob=ci)
     summary["stale"] = pmod.api.is_stale(run, priors_dir)
+    summary["new_evidence"] = pmod.api.new_evidence(run, priors_dir)
     return summary
 
 
@@ -449,6 +484,12 @@ def _print_summary(summary: dict) -> None:
     if risk.get("note"):
         print(risk["note"])
     _print_diagnostics(summary["diagnostics"])
+    if summary.get("new_evidence"):
+        print(
+            f"note: {len(summary['new_evidence'])} evidence record(s) in the library are not in "
+            f"this run ({', '.join(summary['new_evidence'])}); `probmodel update RUN FILE` adds one.",
+            file=sys.stderr,
+        )
     if summary.get("stale"):
         print(
             "warning: the scenario, priors or evidence files changed since this run was sampled; "

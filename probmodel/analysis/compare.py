@@ -1,0 +1,234 @@
+"""What moved between two runs: medians, shifts in posterior sds and interval widths.
+
+Typical use: a run before and after a new evidence record (``probmodel update``), or two fits of
+the same scenario with different evidence. A shift is ``(median B - median A) / sd A``: how many of
+run A's posterior sds the median moved; the width ratio compares 90% equal-tailed intervals.
+If the scenarios differ, the comparison is of plans rather than of evidence, and it says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from probmodel.equations import WORLD_PARAMETERS
+from probmodel.errors import InvalidArgumentError, UnknownNameError, did_you_mean
+from probmodel.fit import Run
+
+OUTCOMES = (
+    "cost_total_usd",
+    "years",
+    "robot_years",
+    "data_exponent_new",
+    "diversity_exponent_new",
+)
+"""Outcomes compared besides the world parameters."""
+MIN_SHIFT = 0.05
+"""Rows whose |shift| (in sds of A) and |log width ratio| are both below this are not shown."""
+MASS = 0.9
+
+
+def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> dict[str, Any]:
+    """Compare the posteriors of two runs, largest movement first.
+
+    Parameters
+    ----------
+    run_a, run_b : Run
+        The reference run (A) and the run to compare with it (B).
+    variables : list of str, optional
+        Posterior variables to compare (scalar per draw). Default: the world parameters present in
+        both posteriors (fixed ones are not sampled) and :data:`OUTCOMES`.
+
+    Returns
+    -------
+    dict
+        JSON-able: ``rows`` (per variable: ``median_a``, ``median_b``, ``shift_sd``,
+        ``interval_a``, ``interval_b``, ``width_ratio``; sorted by |shift|), ``evidence_added``,
+        ``evidence_removed``, ``same_scenario``, ``same_priors``, ``notes`` and identifying
+        details of both runs.
+    """
+    for label, run in (("run_a", run_a), ("run_b", run_b)):
+        if not isinstance(run, Run):
+            raise InvalidArgumentError(f"{label} = {type(run).__name__}: expected a probmodel Run.")
+    post_a = run_a.tree["posterior"].to_dataset()
+    post_b = run_b.tree["posterior"].to_dataset()
+    common = [n for n in post_a.data_vars if n in post_b.data_vars]
+    if variables is None:
+        names = [n for n in (*WORLD_PARAMETERS, *OUTCOMES) if n in common]
+    else:
+        names = list(variables)
+        for name in names:
+            if name not in common:
+                raise UnknownNameError(
+                    f"variable {name!r} is not in both posteriors.{did_you_mean(name, common)}"
+                )
+    rows = []
+    for name in names:
+        a, b = post_a[name], post_b[name]
+        if a.ndim != 2 or b.ndim != 2:
+            raise InvalidArgumentError(
+                f"variable {name!r} has dimensions {a.dims}: only one value per draw can be compared."
+            )
+        rows.append(_row(name, a.values.ravel(), b.values.ravel()))
+    rows.sort(key=lambda r: -_magnitude(r["shift_sd"]))
+
+    ids_a = list(run_a.meta.get("evidence_ids", []))
+    ids_b = list(run_b.meta.get("evidence_ids", []))
+    same_scenario = run_a.meta.get("scenario") == run_b.meta.get("scenario")
+    same_priors = run_a.meta.get("priors") == run_b.meta.get("priors")
+    notes = []
+    if not same_scenario:
+        notes.append(
+            f"the scenarios differ ({run_a.name} vs {run_b.name}, or the same name with a changed "
+            "plan): this compares plans, not evidence."
+        )
+    if not same_priors:
+        notes.append("the priors differ: the shifts mix prior changes with evidence.")
+    update = run_b.meta.get("update")
+    if update:
+        noise = 2.5 / math.sqrt(max(update["ess"], 1.0))  # ~2 Monte Carlo SEs of a median
+        notes.append(
+            f"run B is an importance-reweighted update (Pareto k {update['pareto_k']:.2f}, "
+            f"ESS {update['ess']:.0f}): shifts below ~{noise:.2f} sd can be Monte Carlo noise."
+        )
+    return {
+        "run_a": _describe(run_a),
+        "run_b": _describe(run_b),
+        "same_scenario": same_scenario,
+        "same_priors": same_priors,
+        "evidence_added": [i for i in ids_b if i not in ids_a],
+        "evidence_removed": [i for i in ids_a if i not in ids_b],
+        "notes": notes,
+        "interval_mass": MASS,
+        "min_shift": MIN_SHIFT,
+        "rows": rows,
+    }
+
+
+def cmd_compare(args) -> int:
+    """``probmodel compare RUN_A RUN_B [--json]``: print what moved from run A to run B."""
+    from probmodel.api import load_run
+
+    result = compare_runs(load_run(args.run_a), load_run(args.run_b))
+    result["run_a"]["file"], result["run_b"]["file"] = str(args.run_a), str(args.run_b)
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=2))
+    else:
+        print_comparison(result)
+    return 0
+
+
+def print_comparison(result: dict[str, Any], title: str | None = None) -> None:
+    """Print a :func:`compare_runs` result as a table (moved rows only) with its notes."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from probmodel.report.formatting import fmt_value, unit_of
+
+    a, b = result["run_a"], result["run_b"]
+    moved = [r for r in result["rows"] if _moved(r)]
+    shown = moved or result["rows"]
+    pct = f"{100 * result['interval_mass']:.0f}%"
+    table = Table(
+        title=title
+        or f"A = {a.get('file', a['scenario'])}  ->  B = {b.get('file', b['scenario'])}",
+        title_justify="left",
+    )
+    table.caption = (
+        f"shift = (median B - median A) / sd A; width = {pct} equal-tailed interval width"
+    )
+    table.caption_justify = "left"
+    heads = ["quantity", "median A", "median B", "shift", f"{pct} A", f"{pct} B", "width B/A"]
+    for head in heads:
+        table.add_column(head, justify="left" if head == "quantity" else "right", no_wrap=True)
+    table.add_column("unit", overflow="fold")
+    for r in shown:
+        name = r["name"]
+        cells = (
+            name,
+            fmt_value(name, r["median_a"], with_unit=False),
+            fmt_value(name, r["median_b"], with_unit=False),
+            _fmt_shift(r["shift_sd"]),
+            _fmt_interval(name, r["interval_a"]),
+            _fmt_interval(name, r["interval_b"]),
+            "—" if r["width_ratio"] is None else f"{r['width_ratio']:.2f}",
+            unit_of(name),
+        )
+        table.add_row(*(escape(str(c)) for c in cells))
+    console = Console(width=max(120, Console().width))
+    console.print(table)
+    if not moved:
+        print(f"nothing moved by {result['min_shift']:g} sd or more; every row is shown.")
+    elif len(moved) < len(result["rows"]):
+        hidden = len(result["rows"]) - len(moved)
+        print(
+            f"{hidden} more rows moved less than {result['min_shift']:g} sd with a width change "
+            "under 5% (--json shows every row)."
+        )
+    for key, label in (("evidence_added", "added"), ("evidence_removed", "removed")):
+        if result[key]:
+            print(f"evidence {label}: {', '.join(result[key])}")
+    for note in result["notes"]:
+        print(f"note: {note}")
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _row(name: str, a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    tail = (1 - MASS) / 2
+    lo_a, med_a, hi_a = np.quantile(a, [tail, 0.5, 1 - tail])
+    lo_b, med_b, hi_b = np.quantile(b, [tail, 0.5, 1 - tail])
+    sd_a = float(np.std(a))
+    if sd_a > 0:
+        shift = float((med_b - med_a) / sd_a)
+    else:  # a constant in A (a quantity the plan fixes): no scale to measure a move by
+        shift = 0.0 if med_b == med_a else None
+    width_a, width_b = hi_a - lo_a, hi_b - lo_b
+    ratio = float(width_b / width_a) if width_a > 0 else (1.0 if width_b == 0 else None)
+    return {
+        "name": name,
+        "median_a": float(med_a),
+        "median_b": float(med_b),
+        "sd_a": sd_a,
+        "shift_sd": shift,
+        "interval_a": [float(lo_a), float(hi_a)],
+        "interval_b": [float(lo_b), float(hi_b)],
+        "width_ratio": ratio,
+    }
+
+
+def _magnitude(shift: float | None) -> float:
+    return math.inf if shift is None else abs(shift)
+
+
+def _moved(row: dict[str, Any]) -> bool:
+    ratio = row["width_ratio"]
+    wider = ratio is None or ratio <= 0 or abs(math.log(ratio)) >= MIN_SHIFT
+    return _magnitude(row["shift_sd"]) >= MIN_SHIFT or wider
+
+
+def _fmt_shift(shift: float | None) -> str:
+    return "moved (A constant)" if shift is None else f"{shift:+.2f}"
+
+
+def _fmt_interval(name: str, interval: list[float]) -> str:
+    from probmodel.report.formatting import fmt_value
+
+    low, high = (fmt_value(name, x, with_unit=False) for x in interval)
+    return f"{low}–{high}"
+
+
+def _describe(run: Run) -> dict[str, Any]:
+    post = run.tree["posterior"]
+    return {
+        "scenario": run.name,
+        "config_hash": run.config_hash,
+        "n_draws": int(post.sizes["chain"] * post.sizes["draw"]),
+        "n_evidence": len(run.meta.get("evidence_ids", [])),
+        "method": (run.meta.get("update") or {}).get("method", "mcmc"),
+    }
