@@ -48,7 +48,7 @@ def fit(
     tune: int = 1000,
     chains: int = 4,
     prior_draws: int = 4000,
-    target_accept: float = 0.9,
+    target_accept: float = 0.95,
     seed: int | None = None,
     progress: bool = False,
     priors_dir: str | Path | None = None,

@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     sampling.add_argument("--chains", type=int, default=4, help="chains (4)")
     sampling.add_argument("--prior-draws", type=int, default=4000, help="prior draws (4000)")
     sampling.add_argument(
-        "--target-accept", type=float, default=0.9, help="NUTS target acceptance (0.9)"
+        "--target-accept", type=float, default=0.95, help="NUTS target acceptance (0.95)"
     )
     sampling.add_argument(
         "--seed", type=int, default=None, help="random seed (fixed default: reproducible)"

@@ -37,7 +37,7 @@ class SamplerSettings:
     tune: int = 1000
     chains: int = 4
     prior_draws: int = 4000
-    target_accept: float = 0.9
+    target_accept: float = 0.95
     seed: int = DEFAULT_SEED
 
     def __post_init__(self):

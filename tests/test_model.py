@@ -98,7 +98,9 @@ def test_model_at_point_values_reproduces_point_mode(cotrain):
     fn = model.compile_fn(
         [model[n] for n in names], inputs=model.free_RVs, on_unused_input="ignore"
     )
-    point = {v.name: cotrain.priors[v.name].point for v in model.free_RVs if v.name in WORLD_PARAMETERS}
+    point = {
+        v.name: cotrain.priors[v.name].point for v in model.free_RVs if v.name in WORLD_PARAMETERS
+    }
     values = fn({v.name: point.get(v.name, 0.0) for v in model.free_RVs})  # latents: 0
     expected = point_table(cotrain)
     for name, value in zip(names, values, strict=True):
