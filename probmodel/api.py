@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from probmodel.fit import Run, SamplerSettings
-from probmodel.specs.evidence import Measurement
+from probmodel.specs.evidence import Record
 from probmodel.specs.library import Library, evidence_for
 from probmodel.specs.scenario import Scenario
 
@@ -27,7 +27,7 @@ def load_scenario(name_or_path: str | Path, priors_dir: str | Path | None = None
 
 def load_evidence(
     scenario: Scenario | None = None, priors_dir: str | Path | None = None
-) -> list[Measurement]:
+) -> list[Record]:
     """The evidence records (all, or those ``scenario`` uses)."""
     records = Library.open(priors_dir).evidence()
     return evidence_for(scenario, records) if scenario is not None else records
@@ -42,7 +42,7 @@ def point(scenario: Scenario | str) -> dict[str, float]:
 
 def fit(
     scenario: Scenario | str,
-    evidence: list[Measurement] | None = None,
+    evidence: list[Record] | None = None,
     *,
     draws: int = 1000,
     tune: int = 1000,
@@ -59,7 +59,7 @@ def fit(
     ----------
     scenario : Scenario or str
         A scenario object, name or path.
-    evidence : list of Measurement, optional
+    evidence : list of evidence records, optional
         Defaults to every record in ``priors/evidence/`` that the scenario does not exclude;
         pass ``[]`` for the prior-only model.
     draws, tune, chains, prior_draws, target_accept, seed

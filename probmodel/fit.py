@@ -20,7 +20,7 @@ from probmodel import __version__, io
 from probmodel.equations import description
 from probmodel.errors import InvalidArgumentError
 from probmodel.evaluate import point_outcomes
-from probmodel.specs.evidence import Measurement
+from probmodel.specs.evidence import Record
 from probmodel.specs.scenario import Scenario
 
 DEFAULT_SEED = 20261121
@@ -95,7 +95,7 @@ class Run:
         return cls(tree=tree, meta=meta)
 
 
-def run_meta(scenario: Scenario, evidence: list[Measurement], settings: SamplerSettings) -> dict:
+def run_meta(scenario: Scenario, evidence: list[Record], settings: SamplerSettings) -> dict:
     """The configuration of a run, stored in its file and hashed."""
     return {
         "version": __version__,
@@ -109,7 +109,7 @@ def run_meta(scenario: Scenario, evidence: list[Measurement], settings: SamplerS
 
 def fit(
     scenario: Scenario,
-    evidence: list[Measurement] = (),
+    evidence: list[Record] = (),
     settings: SamplerSettings | None = None,
     progress: bool = True,
 ) -> Run:
@@ -118,7 +118,7 @@ def fit(
     Parameters
     ----------
     scenario : Scenario
-    evidence : list of Measurement
+    evidence : list of evidence records
     settings : SamplerSettings, optional
         Defaults: 4 chains x 1,000 draws after 1,000 tuning steps, 4,000 prior draws.
     progress : bool

@@ -23,4 +23,8 @@ def test_example_runs(script, tmp_path):
 
 
 def test_there_is_an_example_per_user_job():
-    assert {p.stem for p in EXAMPLES} >= {"sample_posteriors", "budget_intervals", "new_evidence"}
+    assert {p.stem for p in EXAMPLES} >= {
+        "sample_posteriors",
+        "budget_intervals",
+        "new_result_arrived",
+    }

@@ -23,7 +23,7 @@ from probmodel.errors import (
     UnknownNameError,
     did_you_mean,
 )
-from probmodel.specs.evidence import Measurement, parse_evidence
+from probmodel.specs.evidence import Record, parse_evidence
 from probmodel.specs.priors import parse_prior
 from probmodel.specs.scenario import Scenario, parse_scenario
 
@@ -106,7 +106,7 @@ class Library:
     def evidence_files(self) -> list[Path]:
         return sorted((self.root / "evidence").glob("*.toml"))
 
-    def evidence(self, files: list[Path] | None = None) -> list[Measurement]:
+    def evidence(self, files: list[Path] | None = None) -> list[Record]:
         """Validated evidence records; all problems of all files reported at once."""
         records, problems = [], []
         for path in files if files is not None else self.evidence_files():
@@ -126,7 +126,7 @@ class Library:
         return records
 
 
-def read_evidence_file(path: Path) -> tuple[Measurement | None, list[Problem]]:
+def read_evidence_file(path: Path) -> tuple[Record | None, list[Problem]]:
     """Parse one evidence file, returning the record (or None) and its problems."""
     try:
         table = io.read_toml(path)
@@ -137,7 +137,7 @@ def read_evidence_file(path: Path) -> tuple[Measurement | None, list[Problem]]:
     return record, problems.problems
 
 
-def evidence_for(scenario: Scenario, records: list[Measurement]) -> list[Measurement]:
+def evidence_for(scenario: Scenario, records: list[Record]) -> list[Record]:
     """The records a scenario uses (all but its excluded ones); unknown exclusions are errors."""
     ids = {r.id for r in records}
     problems = ProblemCollector(scenario.file)
