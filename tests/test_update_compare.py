@@ -213,7 +213,9 @@ def test_new_curve_record_by_file_alone(specs, base):
     """A curve file saved in the spec folder's evidence/ is added, with its own study latents."""
     path = write(specs / "evidence", "wipe-demonstrations", CURVE)
     result = update_run(base, path, priors_dir=specs)
-    assert result.method == "psis", result.message  # thanks to the inner draws of its latents
+    # Reweighting or re-sampling, as the Pareto k decides (a curve sits near the 0.7 limit: its
+    # own latents are pinned by its points); either way the curve is in the model by file alone.
+    assert (result.method == "psis") == (result.pareto_k <= 0.7), result.message
     post = result.run.tree["posterior"]
     assert post["curve_study"].values.tolist()[-1] == "wipe-demonstrations"
     study = post["curve_exponent"].sel(curve_study="wipe-demonstrations").values
