@@ -148,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--exact",
         action="store_true",
-        help="re-fit without each record whose importance weights are unreliable (Pareto k > 0.7)",
+        help="re-fit without each record whose importance weights are unreliable (Pareto k > 0.7)"
+        " or whose estimated shift is large (>= 1 sd, which reweighting understates)",
     )
     e.set_defaults(handler=_cmd_evidence_influence)
     return p
