@@ -325,11 +325,6 @@ def _describe(spec: PriorSpec) -> str:
     return f"{spec.distribution}({args})"
 
 
-def describe(spec: PriorSpec) -> str:
-    """Short text such as ``LogNormal(mu=11.5, sigma=0.42)``."""
-    return "Fixed" if spec.is_fixed else _describe(spec)
-
-
 def beta_from_interval(lower: float, upper: float, mass: float = 0.9) -> tuple[float, float]:
     """Beta (alpha, beta) holding ``mass`` in [lower, upper], by PreliZ's maxent (cached)."""
     params = _from_interval("Beta", float(lower), float(upper), float(mass), "preliz-maxent", ())
