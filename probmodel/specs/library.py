@@ -73,9 +73,10 @@ class Library:
         problems.raise_if_any()
         return table
 
-    def world_priors(self):
-        """Validated priors of ``world.toml`` (every problem reported at once)."""
-        tables = self.world_tables()
+    def world_priors(self, tables: dict[str, dict] | None = None):
+        """Validated priors of ``world.toml`` (every problem reported at once); ``tables`` are its
+        raw tables when the caller has already read them."""
+        tables = self.world_tables() if tables is None else tables
         problems = ProblemCollector(self.world_file)
         priors = {name: parse_prior(name, tables[name], problems) for name in WORLD_PARAMETERS}
         problems.raise_if_any()
@@ -95,11 +96,11 @@ class Library:
                     f"unknown scenario {str(name_or_path)!r}.{did_you_mean(str(name_or_path), names)} "
                     f"Shipped scenarios: {', '.join(names)} (or give a path to a .toml file)."
                 )
-        self.world_priors()  # world.toml's own problems are reported against world.toml
         tables = self.world_tables()
+        world = self.world_priors(tables)  # world.toml's problems are reported against it
         table = io.read_toml(path)
         problems = ProblemCollector(path)
-        scenario = parse_scenario(path.stem, table, tables, problems)
+        scenario = parse_scenario(path.stem, table, tables, world, problems)
         problems.raise_if_any()
         return scenario
 

@@ -87,10 +87,12 @@ class Scenario:
 def parse_scenario(
     name: str,
     table: dict[str, Any],
-    world: dict[str, dict[str, Any]],
+    world_tables: dict[str, dict[str, Any]],
+    world_priors: dict[str, PriorSpec],
     problems: ProblemCollector,
 ) -> Scenario | None:
-    """Validate a scenario table against the raw world prior tables (``world``)."""
+    """Validate a scenario table; overridden priors are merged with ``world_tables`` and parsed
+    again, the others are the already validated ``world_priors``."""
     n_before = len(problems.problems)
     problems.unknown_keys(table, SCENARIO_KEYS, "")
     title = table.get("title", MISSING)
@@ -118,10 +120,12 @@ def parse_scenario(
             )
         elif not isinstance(value, dict):
             problems.add(f"priors.{key}", value, "must be a table of prior settings.")
-    for pname, base in world.items():
+    for pname, base in world_tables.items():
         override = overrides.get(pname)
-        merged = merge_override(base, override) if isinstance(override, dict) else base
-        spec = parse_prior(pname, merged, problems)
+        if not isinstance(override, dict):
+            priors[pname] = world_priors[pname]
+            continue
+        spec = parse_prior(pname, merge_override(base, override), problems)
         if spec is not None:
             priors[pname] = spec
 
