@@ -2,20 +2,27 @@
 
 Every function here is plain arithmetic on its arguments, so it works unchanged on Python floats,
 NumPy arrays (point mode, sweeps over posterior draws) and PyTensor tensors (the PyMC model's
-Deterministics). Plan choices (fleet given or solved, where simulation runs) are Python branches
-on plan constants, never on random quantities.
+Deterministics). Plan choices (fleet given or solved, which pathways are used) are Python
+branches on plan constants, never on random quantities.
 
-The arithmetic is seed 004's (see ``DESIGN.md`` section 2), generalised so that every seed number is
-one assumption away from being uncertain:
+Cost and timeline are seed 004's arithmetic (``DESIGN.md`` section 2), generalised so that every
+seed number is one assumption away from being uncertain:
 
 * token target ``T = tokens_per_parameter * model_params`` (Chinchilla, ``T ≈ 20 P``);
 * tokens per robot-year ``= control_rate_hz * tokens_per_step * 3600 * useful_hours_per_day *
   operating_days_per_year``;
-* a simulated token is worth ``sim_transfer`` real tokens, so a plan with real share ``s`` needs
-  ``T / (s + (1 - s) * sim_transfer)`` raw tokens (the seed assumes ``sim_transfer = 1``);
-* simulation yields ``sim_speedup`` times the tokens of a real robot-year per robot-year equivalent;
-* cost = CAPEX (fleet and backups) + years x yearly opex (maintenance, people, facilities, on-robot
-  compute, storage) + simulation compute per simulated token.
+* the plan splits raw tokens over the data pathways of seed 002 (real demonstration, generative
+  simulation, human video, world-model generation); how many raw tokens it collects is its
+  ``data_goal`` (see :class:`Plan`);
+* simulation yields ``sim_speedup`` times the tokens of a real robot-year per robot-year
+  equivalent; video and world-model data come from pipelines with their own throughput and
+  availability date;
+* cost = CAPEX (fleet and backups) + collection years x yearly opex (maintenance, people,
+  facilities, on-robot compute, storage) + per-token or per-hour costs of the other pathways,
+  less the value of paid work when the fleet is deployed (seed 004's flywheel).
+
+Achieved performance (:func:`performance`) turns the collected data into a predicted success rate
+on unseen tasks; its equations and the reason for each choice are in that function's docstring.
 """
 
 from __future__ import annotations
@@ -24,9 +31,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 SECONDS_PER_HOUR = 3600.0
 FTE_HOURS_PER_YEAR = 2000.0
 """Paid hours of one full-time operator per year (a convention, not an uncertain quantity)."""
+
+REFERENCE_HOURS = 10_000.0
+"""Effective hours of robot data in the reference data set that anchors performance: the size of
+π0's pre-training mixture ("10,000 hours of dexterous manipulation data", Black et al., arXiv
+2410.24164 [P])."""
+REFERENCE_ENVIRONMENTS = 100.0
+"""Distinct environments in the reference data set (judgement: π0's environment count is not
+published; π0.5 adds ~400 h from "a variety of real homes")."""
+OSSIFICATION_STEEPNESS = 3.0
+"""Steepness of the data-absorption curve in model size: GEN-0 reports a "phase transition" at 7B,
+so absorption goes from ~0 to ~1 within a factor of ~3 in parameters (judgement)."""
+
+PATHWAYS: tuple[str, ...] = ("real", "sim", "video", "world_model")
+"""Data pathways (seed 002's table): real demonstration on the fleet, generative simulation,
+internet/human video, world-model generated data."""
 
 WORLD_PARAMETERS: dict[str, str] = {
     "tokens_per_parameter": "training tokens per model parameter for compute-optimal training",
@@ -46,14 +70,38 @@ WORLD_PARAMETERS: dict[str, str] = {
     "compute_usd_per_robot_year": "on-robot compute [USD/robot-year]",
     "storage_usd_per_data_hour": "storing one hour of collected robot data [USD/h of data]",
     "sim_compute_usd_per_token": "compute cost of one simulated token [USD/token]",
+    "sim_available_years": "years until generative simulation yields usable data at scale [years]",
+    "sim_environments": "distinct environments a generative-simulation pipeline provides [count]",
+    "video_transfer": "value of one human-video token in real-token equivalents [ratio]",
+    "video_usd_per_hour": "acquiring and processing one hour of human video [USD/h]",
+    "video_hours_per_year": "hours of usable human video a pipeline delivers per year [h/year]",
+    "video_environments": "distinct environments in a human-video corpus [count]",
+    "world_model_transfer": "value of one world-model token in real-token equivalents [ratio]",
+    "world_model_usd_per_hour": "generating one hour of world-model data [USD/h]",
+    "world_model_hours_per_year": "hours a world-model pipeline generates per year [h/year]",
+    "world_model_available_years": "years until world models yield usable robot data [years]",
+    "world_model_environments": "distinct environments world-model data covers [count]",
     "cross_embodiment_transfer": "value of another robot's token for this robot [real tokens/token]",
-    "data_exponent_mean": "population mean of the data-scaling exponent (error odds ~ D^-alpha)",
+    "hardware_generation_years": "mean time between robot hardware generations [years]",
+    "hardware_value_retained": "value a token keeps when the hardware changes generation [ratio]",
+    "site_saturation_hours": "hours of data at one environment beyond which repeats add little [h]",
+    "reference_attainment": "success at the reference data set, as a share of the ceiling [ratio]",
+    "success_ceiling": "success on unseen tasks that unlimited diverse data approaches [fraction]",
+    "ossification_params": "model size below which pre-training data is not absorbed [parameters]",
+    "deployment_value_usd_per_hour": "value of one hour of a deployed robot's paid work [USD/h]",
+    "deployment_data_yield": "share of deployed working hours that yield training data [fraction]",
+    "data_exponent_mean": "population mean of the data-scaling exponent (error ~ D^-alpha)",
     "data_exponent_sd": "between-study sd of the data-scaling exponent",
     "diversity_exponent_mean": "population mean of the diversity exponent (environments, objects)",
     "diversity_exponent_sd": "between-study sd of the diversity exponent",
 }
-"""Every world parameter, with its meaning and unit: those the cost and timeline need, the transfer
-values of other data, and the scaling-exponent populations that published curves inform."""
+"""Every world parameter, with its meaning and unit: cost and timeline, the pathways' priors
+(transfer value, cost, throughput, diversity, availability), hardware generations, the
+performance curve and the scaling-exponent populations that published curves inform."""
+
+NEW_DEPLOYMENT_EXPONENTS: tuple[str, ...] = ("data_exponent_new", "diversity_exponent_new")
+"""Exponents of a new deployment: draws from each axis's population (the model's
+``*_exponent_new`` Deterministics). Point mode uses the population mean."""
 
 COST_COMPONENTS: tuple[str, ...] = (
     "capex",
@@ -63,10 +111,12 @@ COST_COMPONENTS: tuple[str, ...] = (
     "compute",
     "storage",
     "sim_compute",
+    "video",
+    "world_model",
 )
 """Cost breakdown, in the order reports show it (all USD over the whole plan)."""
 
-DATA_SOURCES: tuple[str, ...] = ("real", "sim")
+DATA_GOALS = ("raw_tokens", "effective_tokens")
 
 
 @dataclass(frozen=True)
@@ -81,14 +131,35 @@ class Plan:
         A fixed token target instead of one derived from the model size [tokens].
     fleet_size : float or None
         Active robots collecting data; ``None`` means the fleet is solved for ``deadline_years``.
-    real_share : float
-        Share of raw tokens that are real robot data (1.0 = real only; 0.2 = the seed's 1:4).
+    real_share, video_share, world_model_share : float
+        Shares of raw tokens from real robots, human video and world models; simulation takes
+        the rest (``real_share = 0.2`` alone is the seed's 1:4 co-training split).
     sim_generation : {"on_fleet", "separate"}
         ``"on_fleet"``: simulated robot-year equivalents take fleet time (the seed's 1.2-year figure);
-        ``"separate"``: simulation runs on other compute and only real data sets the timeline
+        ``"separate"``: simulation runs on other compute and only real data sets the fleet's time
         (the seed's 1,010-robot figure).
+    data_goal : {"raw_tokens", "effective_tokens"}
+        How much to collect. ``"raw_tokens"`` collects the token target in raw tokens, split by the
+        shares (seed 004's budget: "our 1.1T token goal would require 220B real + 880B sim"), so
+        weak transfer costs performance. ``"effective_tokens"`` keeps collecting until the
+        transfer-weighted tokens reach the target, so weak transfer costs money and time.
+    collection_years : float or None
+        Collect for a fixed time with a fixed fleet instead of to a token target [years].
+    sites : float
+        Distinct environments the real data is collected in [count].
+    embodiments : float
+        Distinct robot embodiments the fleet is split over; each model sees its own robot's data
+        at full value and the others' at ``cross_embodiment_transfer``.
+    pooled_hours : float
+        Other robots' data pooled in (open data sets such as Open X-Embodiment) [h].
+    deployed : bool
+        The fleet does paid work and collects data as a by-product (seed 004's flywheel).
+    work_hours_per_day : float or None
+        Paid working hours per deployed robot per operating day [h/day]; required when deployed.
     deadline_years, budget_usd : float or None
         The deadline and budget that risk outputs are measured against.
+    performance_target : float or None
+        Success rate on unseen tasks the plan aims for [fraction].
     baseline_fleet : float or None
         A reference fleet for the "robot purchases avoided" outcome (the seed's $400M).
     """
@@ -97,14 +168,50 @@ class Plan:
     token_target: float | None = None
     fleet_size: float | None = 5000.0
     real_share: float = 1.0
+    video_share: float = 0.0
+    world_model_share: float = 0.0
     sim_generation: Literal["on_fleet", "separate"] = "on_fleet"
+    data_goal: Literal["raw_tokens", "effective_tokens"] = "raw_tokens"
+    collection_years: float | None = None
+    sites: float = REFERENCE_ENVIRONMENTS
+    embodiments: float = 1.0
+    pooled_hours: float = 0.0
+    deployed: bool = False
+    work_hours_per_day: float | None = None
     deadline_years: float | None = None
     budget_usd: float | None = None
+    performance_target: float | None = None
     baseline_fleet: float | None = None
 
     @property
     def solves_fleet(self) -> bool:
         return self.fleet_size is None
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Share of raw tokens per pathway (simulation takes what the others leave)."""
+        rest = 1.0 - self.real_share - self.video_share - self.world_model_share
+        return {
+            "real": self.real_share,
+            "sim": max(rest, 0.0) if abs(rest) > 1e-12 else 0.0,
+            "video": self.video_share,
+            "world_model": self.world_model_share,
+        }
+
+    @property
+    def pathways(self) -> tuple[str, ...]:
+        """Pathways the plan uses (share above zero)."""
+        return tuple(p for p, s in self.shares.items() if s > 0)
+
+
+def _namespace(*values):
+    """``pytensor.tensor`` if any value is a PyTensor variable, else NumPy (same function names)."""
+    for v in values:
+        if type(v).__module__.startswith("pytensor"):
+            import pytensor.tensor as pt
+
+            return pt
+    return np
 
 
 def token_target(w: Mapping[str, Any], plan: Plan):
@@ -114,19 +221,25 @@ def token_target(w: Mapping[str, Any], plan: Plan):
     return w["tokens_per_parameter"] * plan.model_params
 
 
+def model_params(w: Mapping[str, Any], plan: Plan):
+    """Parameters of the model; for a fixed token target, the compute-optimal size for it."""
+    if plan.model_params is not None:
+        return plan.model_params
+    return plan.token_target / w["tokens_per_parameter"]
+
+
+def tokens_per_hour(w: Mapping[str, Any]):
+    """Predictive tokens in one hour of robot experience [tokens/h]."""
+    return w["control_rate_hz"] * w["tokens_per_step"] * SECONDS_PER_HOUR
+
+
 def tokens_per_robot_year(w: Mapping[str, Any]):
-    """Real predictive tokens one robot collects in a year [tokens/robot-year]."""
-    return (
-        w["control_rate_hz"]
-        * w["tokens_per_step"]
-        * SECONDS_PER_HOUR
-        * w["useful_hours_per_day"]
-        * w["operating_days_per_year"]
-    )
+    """Real predictive tokens one collection robot gathers in a year [tokens/robot-year]."""
+    return tokens_per_hour(w) * w["useful_hours_per_day"] * w["operating_days_per_year"]
 
 
 def data_hours_per_robot_year(w: Mapping[str, Any]):
-    """Hours of data one robot collects in a year [h/robot-year]."""
+    """Hours of data one collection robot gathers in a year [h/robot-year]."""
     return w["useful_hours_per_day"] * w["operating_days_per_year"]
 
 
@@ -153,31 +266,167 @@ def world_quantity(name: str, w: Mapping[str, Any]):
     return MEASURABLE_DERIVED[name](w) if name in MEASURABLE_DERIVED else w[name]
 
 
+def transfer_values(w: Mapping[str, Any]) -> dict[str, Any]:
+    """Real-token equivalents of one token from each pathway (a real token is worth 1)."""
+    return {
+        "real": 1.0,
+        "sim": w["sim_transfer"],
+        "video": w["video_transfer"],
+        "world_model": w["world_model_transfer"],
+    }
+
+
+def hardware_retention(w: Mapping[str, Any], years):
+    """Mean value kept by robot data collected evenly over ``years`` when the model is trained.
+
+    Hardware generations arrive as a Poisson process every ``hardware_generation_years`` on
+    average and each keeps ``hardware_value_retained`` of a token's value (seed 002: teleoperation
+    data "becomes less useful every time you upgrade your robot hardware"), so a token ``t``
+    years old keeps ``exp(-k t)`` with ``k = (1 - retained) / generation_years``; averaged over
+    collection, ``(1 - exp(-k Y)) / (k Y)``.
+    """
+    xp = _namespace(years, w["hardware_value_retained"], w["hardware_generation_years"])
+    k = (1.0 - w["hardware_value_retained"]) / w["hardware_generation_years"]
+    x = k * years + 1e-12  # the limit at x -> 0 is 1; expm1 keeps it exact there
+    return -xp.expm1(-x) / x
+
+
+def data_absorption(w: Mapping[str, Any], params):
+    """Share of the data-scaling benefit a model of ``params`` parameters can absorb.
+
+    GEN-0 (company claim) reports that models under ~7B "ossify": 1B models are "unable to absorb
+    new information over time" while 7B+ models internalise large pre-training data. Modelled as
+    ``1 / (1 + (ossification_params / params) ** 3)``; the prior on ``ossification_params`` is
+    wide enough that the claim may not hold at all.
+    """
+    return 1.0 / (1.0 + (w["ossification_params"] / params) ** OSSIFICATION_STEEPNESS)
+
+
+def saturating_hours(w: Mapping[str, Any], hours_per_environment):
+    """Useful hours of one environment: repeats beyond ``site_saturation_hours`` add little.
+
+    ``u(d) = d_sat * (1 - exp(-d / d_sat))``: about ``d`` for small ``d``, at most ``d_sat``
+    (Lin et al.: "once the number of demonstrations per environment or object reaches a certain
+    threshold, additional demonstrations have minimal effect").
+    """
+    xp = _namespace(hours_per_environment, w["site_saturation_hours"])
+    d_sat = w["site_saturation_hours"]
+    return -d_sat * xp.expm1(-hours_per_environment / d_sat)
+
+
+def performance(w: Mapping[str, Any], effective_hours, environments, params):
+    """Predicted success rate on unseen tasks from effective, diverse data [fraction].
+
+    The equations, and why:
+
+    * **Link.** ``success = ceiling * exp(-H)``, so the error ``1 - success`` approaches the floor
+      ``1 - ceiling`` as the hazard ``H`` falls, and for small ``H`` the error above the floor is
+      ``≈ ceiling * H``: DESIGN.md's saturating power law ``err = floor + (err_ref - floor) *
+      (D/D_ref)^-alpha``. The same ``-log(success)`` power law fits the curve records, so the
+      exponents mean the same thing in the evidence and here.
+    * **Diversity and data.** ``H = H_ref * [(S/S_ref)^-beta * (u(D/S)/u(D_ref/S_ref))^-alpha]^a``
+      with ``S`` effective environments, ``D`` effective hours, ``u`` the per-environment
+      saturation (:func:`saturating_hours`). At a fixed number of environments, more data helps
+      with the data exponent until each environment saturates (Lin et al.'s demo-count exponent of
+      ~0.12 is this saturation); at a fixed amount of data per environment, more environments help
+      with the diversity exponent (Lin et al.: 0.45-0.85).
+    * **Exponents.** ``alpha`` and ``beta`` are the new-deployment draws of the data and diversity
+      populations that the curve and meta records inform; ``alpha`` is kept ``>= 0`` (data never
+      hurts) and ``beta >= alpha`` (a new environment is never worth less than more data in a seen
+      one, as Lin et al. found in every study). With these, more effective data never lowers
+      success, and spreading a fixed amount of data over more environments never lowers it while
+      the environments are not saturated.
+    * **Anchor.** ``H_ref = -log(reference_attainment)``: at the reference data set
+      (:data:`REFERENCE_HOURS` in :data:`REFERENCE_ENVIRONMENTS` environments) success is
+      ``reference_attainment * ceiling``, whatever the exponents.
+    * **Model size.** ``a`` is :func:`data_absorption`: a model that cannot absorb data stays at
+      the reference success whatever data it gets.
+    """
+    xp = _namespace(effective_hours, environments, params, *w.values())
+    alpha = xp.maximum(w["data_exponent_new"], 0.0)
+    beta = xp.maximum(w["diversity_exponent_new"], alpha)
+    useful = saturating_hours(w, effective_hours / environments)
+    reference = saturating_hours(w, REFERENCE_HOURS / REFERENCE_ENVIRONMENTS)
+    log_gain = beta * xp.log(environments / REFERENCE_ENVIRONMENTS) + alpha * xp.log(
+        useful / reference
+    )
+    hazard = -xp.log(w["reference_attainment"]) * xp.exp(-data_absorption(w, params) * log_gain)
+    return w["success_ceiling"] * xp.exp(-hazard)
+
+
+def with_point_exponents(w: Mapping[str, Any]) -> dict[str, Any]:
+    """``w`` with the new-deployment exponents set to their population means where missing."""
+    out = dict(w)
+    for name in NEW_DEPLOYMENT_EXPONENTS:
+        if name not in out:
+            out[name] = out[name.replace("_new", "_mean")]
+    return out
+
+
 def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     """All outcomes of a plan given world parameters ``w``.
 
     Returns a dict of named quantities (units in :data:`OUTCOMES`); cost components are returned
     as ``cost_<component>`` and their sum as ``cost_total_usd``. A quantity fixed by the plan
     (the fleet of a fixed-fleet plan, say) comes back as a plain float; callers broadcast.
+    ``w`` holds the world parameters and, optionally, the new-deployment exponents
+    (:data:`NEW_DEPLOYMENT_EXPONENTS`; their population means when absent).
     """
+    w = with_point_exponents(w)
+    xp = _namespace(*w.values())
+    shares = plan.shares
+    value = transfer_values(w)
     target = token_target(w, plan)
-    per_robot_year = tokens_per_robot_year(w)
-    value_per_raw_token = plan.real_share + (1.0 - plan.real_share) * w["sim_transfer"]
-    tokens_needed = target / value_per_raw_token
-    real_tokens = plan.real_share * tokens_needed
-    sim_tokens = (1.0 - plan.real_share) * tokens_needed
-    real_robot_years = real_tokens / per_robot_year
-    sim_robot_years = sim_tokens / (w["sim_speedup"] * per_robot_year)
+    per_hour = tokens_per_hour(w)
+    collection_rate = tokens_per_robot_year(w)
+    if plan.deployed:
+        data_hours_per_day = plan.work_hours_per_day * w["deployment_data_yield"]
+        robot_hours_per_year = data_hours_per_day * w["operating_days_per_year"]
+    else:
+        robot_hours_per_year = data_hours_per_robot_year(w)
+    real_rate = per_hour * robot_hours_per_year  # real tokens per robot-year for this plan
+
+    # Fleet robot-years per raw token: real collection, plus simulation when it uses fleet time.
+    fleet_years_per_token = shares["real"] / real_rate
+    if plan.sim_generation == "on_fleet":
+        fleet_years_per_token = fleet_years_per_token + shares["sim"] / (
+            w["sim_speedup"] * collection_rate
+        )
+    if plan.collection_years is not None:
+        raw_total = plan.fleet_size * plan.collection_years / fleet_years_per_token
+    elif plan.data_goal == "effective_tokens":
+        raw_total = target / sum(shares[p] * value[p] for p in plan.pathways)
+    else:
+        raw_total = target
+    tokens = {p: shares[p] * raw_total for p in PATHWAYS}
+    hours = {p: tokens[p] / per_hour for p in PATHWAYS}
+
+    real_robot_years = tokens["real"] / real_rate
+    sim_robot_years = tokens["sim"] / (w["sim_speedup"] * collection_rate)
     fleet_robot_years = real_robot_years
     if plan.sim_generation == "on_fleet":
         fleet_robot_years = fleet_robot_years + sim_robot_years
-
-    if plan.solves_fleet:
-        fleet = fleet_robot_years / plan.deadline_years
-        years = plan.deadline_years
+    if plan.collection_years is not None:
+        fleet, fleet_years = plan.fleet_size, plan.collection_years
+    elif plan.solves_fleet:
+        fleet, fleet_years = fleet_robot_years / plan.deadline_years, plan.deadline_years
     else:
-        fleet = plan.fleet_size
-        years = fleet_robot_years / plan.fleet_size
+        fleet, fleet_years = plan.fleet_size, fleet_robot_years / plan.fleet_size
+
+    # Pathways that do not use the fleet finish when their pipeline has delivered.
+    years = fleet_years
+    if "sim" in plan.pathways:
+        sim_ready = w["sim_available_years"]
+        if plan.sim_generation == "on_fleet":
+            sim_ready = sim_ready + sim_robot_years / fleet
+        years = xp.maximum(years, sim_ready)
+    if "video" in plan.pathways:
+        years = xp.maximum(years, hours["video"] / w["video_hours_per_year"])
+    if "world_model" in plan.pathways:
+        years = xp.maximum(
+            years,
+            w["world_model_available_years"] + hours["world_model"] / w["world_model_hours_per_year"],
+        )
     deadline = plan.deadline_years
     robots_needed = fleet_robot_years / deadline if deadline is not None else fleet
 
@@ -187,28 +436,66 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
         "people": fleet * people_usd_per_robot_year(w),
         "facilities": fleet * w["facilities_usd_per_robot_year"],
         "compute": fleet * w["compute_usd_per_robot_year"],
-        "storage": fleet * data_hours_per_robot_year(w) * w["storage_usd_per_data_hour"],
+        "storage": fleet * robot_hours_per_year * w["storage_usd_per_data_hour"],
     }
-    cost = {"capex": capex, **{k: v * years for k, v in yearly.items()}}
-    cost["sim_compute"] = sim_tokens * w["sim_compute_usd_per_token"]
+    cost = {"capex": capex, **{k: v * fleet_years for k, v in yearly.items()}}
+    cost["sim_compute"] = tokens["sim"] * w["sim_compute_usd_per_token"]
+    cost["video"] = hours["video"] * w["video_usd_per_hour"]
+    cost["world_model"] = hours["world_model"] * w["world_model_usd_per_hour"]
     cost_total = sum(cost[c] for c in COST_COMPONENTS)
+    deployment_value = 0.0
+    if plan.deployed:
+        work_hours = fleet * plan.work_hours_per_day * w["operating_days_per_year"] * fleet_years
+        deployment_value = work_hours * w["deployment_value_usd_per_hour"]
+
+    # Effective data: robot data loses value across hardware generations and embodiments.
+    retention = hardware_retention(w, fleet_years)
+    x = w["cross_embodiment_transfer"]
+    embodiment = (1.0 + x * (plan.embodiments - 1.0)) / plan.embodiments
+    effective = {
+        "real": hours["real"] * embodiment * retention,
+        "sim": value["sim"] * hours["sim"] * retention,
+        "video": value["video"] * hours["video"],
+        "world_model": value["world_model"] * hours["world_model"],
+    }
+    effective_hours = sum(effective.values()) + x * plan.pooled_hours
+    diversity = {
+        "real": plan.sites,
+        "sim": w["sim_environments"],
+        "video": w["video_environments"],
+        "world_model": w["world_model_environments"],
+    }
+    # Environments count at their pathway's transfer value, and only if the pathway is used.
+    environments = sum(value[p] * diversity[p] for p in plan.pathways)
+    size = model_params(w, plan)
+    success = performance(w, effective_hours, environments, size)
 
     out = {
         "token_target": target,
-        "tokens_needed": tokens_needed,
-        "tokens_real": real_tokens,
-        "tokens_sim": sim_tokens,
-        "tokens_per_robot_year": per_robot_year,
+        "tokens_needed": raw_total,
+        **{f"tokens_{p}": tokens[p] for p in PATHWAYS},
+        **{f"hours_{p}": hours[p] for p in PATHWAYS},
+        "tokens_per_robot_year": real_rate,
         "robot_years_real": real_robot_years,
         "robot_years_sim": sim_robot_years,
         "robot_years": real_robot_years + sim_robot_years,
         "fleet_size": fleet,
         "years": years,
+        "collection_years": fleet_years,
         "robots_needed": robots_needed,
-        "collection_hours_per_year": fleet * data_hours_per_robot_year(w),
+        "collection_hours_per_year": fleet * robot_hours_per_year,
         "opex_usd_per_year": sum(yearly.values()),
         "cost_total_usd": cost_total,
+        "deployment_value_usd": deployment_value,
+        "cost_net_usd": cost_total - deployment_value,
         **{f"cost_{k}": v for k, v in cost.items()},
+        "effective_hours": effective_hours,
+        "effective_tokens": effective_hours * per_hour,
+        "coverage": effective_hours * per_hour / target,
+        "effective_environments": environments,
+        "hardware_retention": retention,
+        "data_absorption": data_absorption(w, size),
+        "success_rate": success,
     }
     if plan.baseline_fleet is not None:
         out["capex_saved_usd"] = (plan.baseline_fleet - fleet) * w["unit_cost_usd"]
@@ -217,19 +504,35 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
 
 OUTCOMES: dict[str, str] = {
     "cost_total_usd": "total cost of the plan [USD]",
-    "years": "time to collect the data [years]",
+    "cost_net_usd": "total cost less the value of the deployed fleet's paid work [USD]",
+    "years": "time until all the data is in [years]",
+    "success_rate": "predicted success rate on unseen tasks [fraction]",
+    "effective_hours": "transfer-weighted hours of robot experience [real-robot hours]",
+    "effective_tokens": "transfer-weighted tokens [real-token equivalents]",
+    "coverage": "effective tokens / compute-optimal token target [ratio]",
+    "effective_environments": "transfer-weighted distinct environments in the data [count]",
+    "hardware_retention": "mean value robot data keeps across hardware generations [fraction]",
+    "data_absorption": "share of the data-scaling benefit the model size can absorb [fraction]",
+    "collection_years": "time the fleet spends collecting [years]",
     "robot_years": "robot-years of collection, real plus simulated equivalents [robot-years]",
     "robot_years_real": "robot-years of real collection [robot-years]",
     "robot_years_sim": "robot-year equivalents of simulation [robot-years]",
     "robots_needed": "robots needed to finish by the deadline [robots]",
     "fleet_size": "active robots collecting data [robots]",
-    "token_target": "effective tokens the model needs [tokens]",
-    "tokens_needed": "raw tokens to collect, real plus simulated [tokens]",
+    "token_target": "compute-optimal token target of the model [tokens]",
+    "tokens_needed": "raw tokens to collect, all pathways [tokens]",
     "tokens_real": "real tokens to collect [tokens]",
     "tokens_sim": "simulated tokens to generate [tokens]",
+    "tokens_video": "human-video tokens to acquire [tokens]",
+    "tokens_world_model": "world-model tokens to generate [tokens]",
+    "hours_real": "hours of real robot data [h]",
+    "hours_sim": "hours of simulated data [h]",
+    "hours_video": "hours of human video [h]",
+    "hours_world_model": "hours of world-model data [h]",
     "tokens_per_robot_year": "real tokens one robot collects per year [tokens/robot-year]",
     "collection_hours_per_year": "hours of robot data the fleet collects per year [h/year]",
     "opex_usd_per_year": "yearly operating cost [USD/year]",
+    "deployment_value_usd": "value of the deployed fleet's paid work over the plan [USD]",
     "capex_saved_usd": "robot purchases avoided against the baseline fleet, before backups [USD]",
 }
 """Scalar outcomes, in report order, with meaning and unit; ``cost`` (by component) is the one

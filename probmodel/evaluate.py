@@ -76,9 +76,9 @@ def draws_outcomes(
     Evaluates without re-sampling: any plan can be scored on one posterior. ``constants`` gives
     the world parameters a scenario fixed (they are not in the draws).
     """
-    from probmodel.equations import WORLD_PARAMETERS
+    from probmodel.equations import NEW_DEPLOYMENT_EXPONENTS, WORLD_PARAMETERS
 
-    names = [n for n in WORLD_PARAMETERS if n in parameters]
+    names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT_EXPONENTS) if n in parameters]
     dims = parameters[names[0]].dims
     values = {n: parameters[n].transpose(*dims).values for n in names}
     values.update({k: float(v) for k, v in (constants or {}).items() if k not in values})

@@ -53,6 +53,7 @@ def build_model(scenario: Scenario, evidence: list[Record] = ()) -> pm.Model:
             spec = scenario.priors[name]
             world[name] = pm.Data(name, spec.point) if spec.is_fixed else spec.to_pymc(name)
 
+        world.update(_new_deployment_exponents(world))
         out = outcomes(world, scenario.plan)
         for name in OUTCOMES:
             if name in out:
@@ -62,7 +63,6 @@ def build_model(scenario: Scenario, evidence: list[Record] = ()) -> pm.Model:
             pt.stack([pt.as_tensor_variable(out[f"cost_{c}"]) for c in COST_COMPONENTS]),
             dims="cost_component",
         )
-        _new_deployment_exponents(world)
         _measurements(world, [r for r in evidence if isinstance(r, Measurement)])
         _metas(world, [r for r in evidence if isinstance(r, Meta)])
         _curves(world, [r for r in evidence if isinstance(r, Curve)])
@@ -70,14 +70,19 @@ def build_model(scenario: Scenario, evidence: list[Record] = ()) -> pm.Model:
     return model
 
 
-def _new_deployment_exponents(world) -> None:
-    """The exponent of a new deployment: a draw from each axis's population, not its mean."""
+def _new_deployment_exponents(world) -> dict:
+    """The exponent of a new deployment: a draw from each axis's population, not its mean.
+
+    The performance outcomes use these draws, so a plan's success carries the between-study
+    spread of scaling exponents, not only the uncertainty of their mean."""
+    new = {}
     for axis in AXES:
         z = pm.Normal(f"{axis}_exponent_new_z", 0.0, 1.0)
-        pm.Deterministic(
+        new[f"{axis}_exponent_new"] = pm.Deterministic(
             f"{axis}_exponent_new",
             world[f"{axis}_exponent_mean"] + world[f"{axis}_exponent_sd"] * z,
         )
+    return new
 
 
 EVIDENCE_VARS = {

@@ -27,14 +27,16 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from probmodel.equations import WORLD_PARAMETERS, Plan
+from probmodel.equations import DATA_GOALS, REFERENCE_ENVIRONMENTS, WORLD_PARAMETERS, Plan
 from probmodel.errors import MISSING, ProblemCollector, did_you_mean
 from probmodel.specs.priors import PriorSpec, merge_override, parse_prior
 
 SCENARIO_KEYS = {"title", "description", "source", "plan", "priors", "evidence"}
+SHARE_KEYS = {"real_share": 1.0, "video_share": 0.0, "world_model_share": 0.0}
 PLAN_KEYS = {
-    "model_params", "token_target", "fleet_size", "real_share", "sim_generation",
-    "deadline_years", "budget_usd", "baseline_fleet",
+    "model_params", "token_target", "fleet_size", *SHARE_KEYS, "sim_generation", "data_goal",
+    "collection_years", "sites", "embodiments", "pooled_hours", "deployed", "work_hours_per_day",
+    "deadline_years", "budget_usd", "performance_target", "baseline_fleet",
 }  # fmt: skip
 SIM_GENERATION = ("on_fleet", "separate")
 
@@ -161,16 +163,18 @@ def parse_plan(table: dict[str, Any], problems: ProblemCollector) -> Plan | None
     n_before = len(problems.problems)
     problems.unknown_keys(table, PLAN_KEYS, "plan")
 
-    def positive(key, required=False):
+    def number(key, default=None, low=0.0, high=math.inf, closed_low=False, what="a number"):
         value = table.get(key, MISSING)
         if value is MISSING:
-            if required:
-                problems.add(f"plan.{key}", MISSING, "required positive number.")
-            return None
-        if not _num(value) or value <= 0:
-            problems.add(f"plan.{key}", value, "must be a positive number.")
-            return None
+            return default
+        ok = _num(value) and (value >= low if closed_low else value > low) and value <= high
+        if not ok:
+            problems.add(f"plan.{key}", value, f"must be {what}.")
+            return default
         return float(value)
+
+    def positive(key):
+        return number(key, what="a positive number")
 
     if ("model_params" in table) == ("token_target" in table):
         problems.add(
@@ -181,11 +185,16 @@ def parse_plan(table: dict[str, Any], problems: ProblemCollector) -> Plan | None
         )
     model_params, token_target = positive("model_params"), positive("token_target")
     deadline = positive("deadline_years")
+    collection_years = positive("collection_years")
     fleet_raw = table.get("fleet_size", MISSING)
     fleet = None
     if fleet_raw == "solve":
         if deadline is None:
             problems.add("plan.fleet_size", "solve", "solving the fleet needs plan.deadline_years.")
+        if collection_years is not None:
+            problems.add(
+                "plan.fleet_size", "solve", "a plan with collection_years needs a fleet size."
+            )
     elif fleet_raw is MISSING or not _num(fleet_raw) or fleet_raw <= 0:
         problems.add(
             "plan.fleet_size",
@@ -195,18 +204,49 @@ def parse_plan(table: dict[str, Any], problems: ProblemCollector) -> Plan | None
     else:
         fleet = float(fleet_raw)
 
-    share = table.get("real_share", 1.0)
-    if not _num(share) or not 0 < share <= 1:
-        problems.add(
-            "plan.real_share", share, "must be in (0, 1]: the share of raw tokens that are real."
+    shares = {}
+    for key, default in SHARE_KEYS.items():
+        shares[key] = number(
+            key, default, low=0.0, high=1.0, closed_low=True, what="a share of raw tokens in [0, 1]"
         )
-    sim_generation = table.get("sim_generation", "on_fleet")
-    if sim_generation not in SIM_GENERATION:
+    total = sum(shares.values())
+    if total > 1.0 + 1e-9:
         problems.add(
-            "plan.sim_generation",
-            sim_generation,
-            f"Allowed: {', '.join(SIM_GENERATION)}.{did_you_mean(str(sim_generation), SIM_GENERATION)}",
+            "plan.real_share",
+            shares["real_share"],
+            f"real_share + video_share + world_model_share = {total:g}: the shares must add up "
+            "to at most 1 (simulation takes the rest).",
         )
+    sim_generation = _choice(table, "sim_generation", SIM_GENERATION, problems)
+    data_goal = _choice(table, "data_goal", DATA_GOALS, problems)
+    sim_share = max(1.0 - total, 0.0)
+    uses_fleet = shares["real_share"] > 0 or (sim_generation == "on_fleet" and sim_share > 0)
+    if collection_years is not None and not uses_fleet:
+        problems.add(
+            "plan.collection_years",
+            collection_years,
+            "a fixed collection time needs the fleet to collect something: real_share > 0, "
+            'or simulation with sim_generation = "on_fleet".',
+        )
+    sites = number("sites", REFERENCE_ENVIRONMENTS, low=1.0, closed_low=True, what="a count >= 1")
+    embodiments = number("embodiments", 1.0, low=1.0, closed_low=True, what="a count >= 1")
+    pooled = number("pooled_hours", 0.0, closed_low=True, what="hours >= 0")
+    deployed = table.get("deployed", False)
+    if not isinstance(deployed, bool):
+        problems.add("plan.deployed", deployed, "must be true or false.")
+        deployed = False
+    work_hours = number("work_hours_per_day", high=24.0, what="hours in (0, 24]")
+    if deployed and work_hours is None and "work_hours_per_day" not in table:
+        problems.add(
+            "plan.work_hours_per_day", MISSING, "a deployed fleet needs its paid working hours."
+        )
+    if not deployed and "work_hours_per_day" in table:
+        problems.add(
+            "plan.work_hours_per_day",
+            table["work_hours_per_day"],
+            "only a deployed fleet (deployed = true) has paid working hours.",
+        )
+    target = number("performance_target", high=1.0, what="a success rate in (0, 1]")
     budget, baseline = positive("budget_usd"), positive("baseline_fleet")
     if len(problems.problems) > n_before:
         return None
@@ -214,12 +254,34 @@ def parse_plan(table: dict[str, Any], problems: ProblemCollector) -> Plan | None
         model_params=model_params,
         token_target=token_target,
         fleet_size=fleet,
-        real_share=float(share),
+        real_share=shares["real_share"],
+        video_share=shares["video_share"],
+        world_model_share=shares["world_model_share"],
         sim_generation=sim_generation,
+        data_goal=data_goal,
+        collection_years=collection_years,
+        sites=sites,
+        embodiments=embodiments,
+        pooled_hours=pooled,
+        deployed=deployed,
+        work_hours_per_day=work_hours,
         deadline_years=deadline,
         budget_usd=budget,
+        performance_target=target,
         baseline_fleet=baseline,
     )
+
+
+def _choice(table, key: str, allowed: tuple[str, ...], problems: ProblemCollector) -> str:
+    value = table.get(key, allowed[0])
+    if value not in allowed:
+        problems.add(
+            f"plan.{key}",
+            value,
+            f"Allowed: {', '.join(allowed)}.{did_you_mean(str(value), allowed)}",
+        )
+        return allowed[0]
+    return value
 
 
 def _num(x) -> bool:
