@@ -482,6 +482,12 @@ def _print_summary(summary: dict) -> None:
             f"P(years > deadline {risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_years_over_deadline'])}"
             f"   (prior: {fmt.fmt_pct(prior_risk['p_years_over_deadline'])})"
         )
+    if risk.get("p_success_at_least_target") is not None:
+        print(
+            f"P(success rate >= target {fmt.fmt_share(risk['performance_target'])}) = "
+            f"{fmt.fmt_pct(risk['p_success_at_least_target'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_success_at_least_target'])})"
+        )
     if risk.get("note"):
         print(risk["note"])
     _print_diagnostics(summary["diagnostics"])

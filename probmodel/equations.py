@@ -324,7 +324,7 @@ def performance(w: Mapping[str, Any], effective_hours, environments, params):
       ``≈ ceiling * H``: DESIGN.md's saturating power law ``err = floor + (err_ref - floor) *
       (D/D_ref)^-alpha``. The same ``-log(success)`` power law fits the curve records, so the
       exponents mean the same thing in the evidence and here.
-    * **Diversity and data.** ``H = H_ref * [(S/S_ref)^-beta * (u(D/S)/u(D_ref/S_ref))^-alpha]^a``
+    * **Diversity and data.** ``H = H_ref * (S/S_ref)^-beta * (u(D/S)/u(D_ref/S_ref))^-alpha``
       with ``S`` effective environments, ``D`` effective hours, ``u`` the per-environment
       saturation (:func:`saturating_hours`). At a fixed number of environments, more data helps
       with the data exponent until each environment saturates (Lin et al.'s demo-count exponent of
@@ -339,8 +339,10 @@ def performance(w: Mapping[str, Any], effective_hours, environments, params):
     * **Anchor.** ``H_ref = -log(reference_attainment)``: at the reference data set
       (:data:`REFERENCE_HOURS` in :data:`REFERENCE_ENVIRONMENTS` environments) success is
       ``reference_attainment * ceiling``, whatever the exponents.
-    * **Model size.** ``a`` is :func:`data_absorption`: a model that cannot absorb data stays at
-      the reference success whatever data it gets.
+    * **Model size.** ``a`` is :func:`data_absorption` and scales only the gain beyond the
+      reference (``H = H_ref * exp(-(a * max(g, 0) + min(g, 0)))`` with ``g`` the log gain
+      above): a model that cannot absorb data gets no better than the reference model with more
+      data, but is as badly hurt by too little as any other.
     """
     xp = _namespace(effective_hours, environments, params, *w.values())
     alpha = xp.maximum(w["data_exponent_new"], 0.0)
@@ -350,7 +352,8 @@ def performance(w: Mapping[str, Any], effective_hours, environments, params):
     log_gain = beta * xp.log(environments / REFERENCE_ENVIRONMENTS) + alpha * xp.log(
         useful / reference
     )
-    hazard = -xp.log(w["reference_attainment"]) * xp.exp(-data_absorption(w, params) * log_gain)
+    absorbed = data_absorption(w, params) * xp.maximum(log_gain, 0.0) + xp.minimum(log_gain, 0.0)
+    hazard = -xp.log(w["reference_attainment"]) * xp.exp(-absorbed)
     return w["success_ceiling"] * xp.exp(-hazard)
 
 
@@ -425,7 +428,8 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     if "world_model" in plan.pathways:
         years = xp.maximum(
             years,
-            w["world_model_available_years"] + hours["world_model"] / w["world_model_hours_per_year"],
+            w["world_model_available_years"]
+            + hours["world_model"] / w["world_model_hours_per_year"],
         )
     deadline = plan.deadline_years
     robots_needed = fleet_robot_years / deadline if deadline is not None else fleet

@@ -17,7 +17,9 @@ def test_scenarios_lists_one_line_each(capsys):
     names = [line.split()[0] for line in lines]
     shipped = sorted(p.stem for p in (SHIPPED / "scenarios").glob("*.toml"))
     assert names == shipped
-    assert {"seed-real-only", "seed-cotrain", "pathway-world-model", "levine-mcdonalds"} <= set(names)
+    assert {"seed-real-only", "seed-cotrain", "pathway-world-model", "levine-mcdonalds"} <= set(
+        names
+    )
 
 
 @pytest.fixture(scope="module")

@@ -77,6 +77,13 @@ def fmt_pct(p: float | None) -> str:
     return f"{100 * p:.0f}%"
 
 
+def fmt_share(x: float | None) -> str:
+    """A fraction such as a success rate as a percentage with one decimal ("58.2%")."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    return f"{100 * x:.1f}%"
+
+
 def unit_of(name: str) -> str:
     """The unit of an outcome or world parameter, read from the ``[...]`` of its description."""
     if name.startswith("cost_") and name != "cost_total_usd":
@@ -99,6 +106,8 @@ def fmt_value(name: str, x: float | None, with_unit: bool = True) -> str:
         return fmt_usd(x) + suffix
     if unit == "years":
         return fmt_years(x) if with_unit else fmt_number(x)
+    if unit == "fraction":
+        return fmt_share(x)
     if unit in ("robot-years", "robots", "h/year"):
         return fmt_count(x, unit if with_unit else "")
     return fmt_number(x, unit if with_unit else "")

@@ -25,6 +25,7 @@ from probmodel.report.formatting import (
     fmt_count,
     fmt_number,
     fmt_pct,
+    fmt_share,
     fmt_tick,
     fmt_usd,
     fmt_value,
@@ -34,7 +35,8 @@ from probmodel.report.formatting import (
 from probmodel.specs.evidence import CONFIDENCE_WIDENING
 
 PRIOR_TABLE_OUTCOMES = (
-    "cost_total_usd", "years", "robot_years", "robots_needed", "tokens_per_robot_year",
+    "cost_total_usd", "cost_net_usd", "years", "success_rate", "robot_years", "robots_needed",
+    "tokens_per_robot_year",
 )  # fmt: skip
 """Outcomes repeated in the short prior table, so prior and posterior can be compared."""
 
@@ -225,15 +227,29 @@ SIM_GENERATION_TEXT = {
     "on_fleet": "on the fleet (simulated robot-years take fleet time)",
     "separate": "on separate compute (only real data sets the timeline)",
 }
+DATA_GOAL_TEXT = {
+    "raw_tokens": "the token target in raw tokens (weak transfer costs performance)",
+    "effective_tokens": "until transfer-weighted tokens reach the target (weak transfer costs money)",
+}
 
 PLAN_FIELDS: dict[str, tuple[str, Callable[[Any], str], str]] = {
     "model_params": ("model size", lambda v: fmt_number(v, "parameters"), "not used (fixed token target)"),
     "token_target": ("token target", lambda v: fmt_number(v, "tokens"), "from the model size"),
     "fleet_size": ("active fleet", lambda v: fmt_count(v, "robots"), "solved for the deadline"),
     "real_share": ("real share of raw tokens", fmt_pct, "—"),
+    "video_share": ("human-video share of raw tokens", fmt_pct, "—"),
+    "world_model_share": ("world-model share of raw tokens", fmt_pct, "—"),
     "sim_generation": ("where simulation runs", lambda v: SIM_GENERATION_TEXT.get(v, str(v)), "—"),
+    "data_goal": ("how much to collect", lambda v: DATA_GOAL_TEXT.get(v, str(v)), "—"),
+    "collection_years": ("fixed collection time", fmt_years, "until the token goal is met"),
+    "sites": ("distinct real environments", lambda v: fmt_count(v, "sites"), "—"),
+    "embodiments": ("robot embodiments in the fleet", fmt_count, "—"),
+    "pooled_hours": ("other robots' data pooled in", lambda v: fmt_count(v, "h"), "—"),
+    "deployed": ("fleet does paid work", lambda v: "yes" if v else "no", "no"),
+    "work_hours_per_day": ("paid working hours per robot-day", lambda v: fmt_number(v, "h"), "—"),
     "deadline_years": ("deadline", fmt_years, "no deadline set"),
     "budget_usd": ("budget", fmt_usd, "no budget set"),
+    "performance_target": ("performance target (success on unseen tasks)", fmt_share, "none set"),
     "baseline_fleet": ("baseline fleet (purchases avoided)", lambda v: fmt_count(v, "robots"), "none"),
 }  # fmt: skip
 """Plan key -> (label, formatter, text when the value is None)."""
@@ -307,11 +323,14 @@ def _headline(summary: dict[str, Any]) -> str:
             risk["p_years_over_deadline"], prior_risk["p_years_over_deadline"],
             risk.get("note", "") if deadline else "no deadline set",
         ),
+        _target_line(risk, prior_risk),
     ]  # fmt: skip
-    cost = rows["cost_total_usd"]
+    cost = rows["cost_net_usd"] if "cost_net_usd" in rows else rows["cost_total_usd"]
+    verb = "costs, net of the paid work's value," if "cost_net_usd" in rows else "costs"
     words = [
-        "<p>" + _percentile_sentence(cost, "costs", fmt_usd, "the plan") + "</p>",
+        "<p>" + _percentile_sentence(cost, verb, fmt_usd, "the plan") + "</p>",
         "<p>" + _years_sentence(rows, risk) + "</p>",
+        "<p>" + _success_sentence(rows["success_rate"]) + "</p>",
         "<p>" + _point_sentence(cost) + "</p>",
     ]
     return section(
@@ -324,6 +343,30 @@ def _headline(summary: dict[str, Any]) -> str:
             "“prior alone” repeats the calculation before any evidence.",
             "muted",
         ),  # fmt: skip
+    )
+
+
+def _target_line(risk: dict[str, Any], prior_risk: dict[str, Any]) -> str:
+    """ "P(success rate ≥ target 80%) = 31% (prior alone: 35%)", or why there is none."""
+    target = risk.get("performance_target")
+    symbol = "P(success rate ≥ target"
+    if target is None:
+        return f"<p>{symbol}): <strong>not defined</strong>: no performance target set.</p>"
+    p, p_prior = risk["p_success_at_least_target"], prior_risk.get("p_success_at_least_target")
+    prior_text = f" (prior alone: {esc(fmt_pct(p_prior))})" if p_prior is not None else ""
+    return (
+        f"<p>{symbol} {esc(fmt_share(target))}) = <strong>{esc(fmt_pct(p))}</strong>"
+        f"{prior_text}</p>"
+    )
+
+
+def _success_sentence(row: dict[str, float]) -> str:
+    """Achieved performance in words: the 80% interval and the median."""
+    return (
+        "The trained model succeeds on unseen tasks at a predicted rate of "
+        f"<strong>{esc(fmt_share(row['p50']))}</strong> (median); 80% chance between "
+        f"<strong>{esc(fmt_share(row['p10']))}</strong> and "
+        f"<strong>{esc(fmt_share(row['p90']))}</strong> (P10–P90)."
     )
 
 
@@ -450,6 +493,9 @@ def _figures(run) -> str:
          "point estimate; dashed red line: the plan's budget."),
         (lambda: plots.s_curve(run, "years"), "Timeline S-curve",
          "Probability that data collection finishes within x years; dashed red line: the deadline."),
+        (lambda: plots.s_curve(run, "success_rate"), "Performance S-curve",
+         "Probability that the trained model's success rate on unseen tasks is at most x; the "
+         "chance of reaching the target is one minus the curve's height at the dashed red line."),
         (lambda: plots.cost_breakdown(run), "Cost breakdown",
          "Posterior median cost per component (bar) with its 10–90% range (whiskers) and the point "
          "estimate (black tick)."),

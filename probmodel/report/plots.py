@@ -133,8 +133,12 @@ S_CURVE_TEXT = {
                        "total cost of the plan (USD)", "budget_usd", "budget"),
     "years": ("How long will collection take? Chance it finishes within x years",
               "time to collect the data (years)", "deadline_years", "deadline"),
+    "success_rate": ("How good will the model be? Chance its success on unseen tasks is at most x",
+                     "predicted success rate on unseen tasks", "performance_target", "target"),
 }  # fmt: skip
 """Outcome -> (title, x label, plan key of its limit, word for the limit)."""
+MINIMUM_LIMITS = ("performance_target",)
+"""Limits the outcome should reach (the others it should stay within)."""
 
 
 def s_curve(run, outcome: str = "cost_total_usd") -> Figure:
@@ -180,9 +184,12 @@ def s_curve(run, outcome: str = "cost_total_usd") -> Figure:
         ax.axvline(point, color=POINT_COLOR, ls=":", lw=1.5,
                    label=f"point estimate {fmt_value(outcome, point)}")  # fmt: skip
     if limit is not None:
-        share = float(np.mean(post <= limit))
+        if limit_key in MINIMUM_LIMITS:
+            text = f"{fmt_pct(float(np.mean(post >= limit)))} chance to reach it"
+        else:
+            text = f"{fmt_pct(float(np.mean(post <= limit)))} chance within"
         ax.axvline(limit, color=LIMIT_COLOR, ls="--", lw=1.8,
-                   label=f"{limit_word} {fmt_value(outcome, limit)}: {fmt_pct(share)} chance within")  # fmt: skip
+                   label=f"{limit_word} {fmt_value(outcome, limit)}: {text}")  # fmt: skip
     elif limit_key:
         ax.plot([], [], " ", label=f"no {limit_word} set in the plan")
     _style_s_curve(ax, outcome, lo, hi, log, xlabel)
