@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import SHIPPED
 
 from probmodel.cli import main
-
-from conftest import SHIPPED
 
 
 def test_scenarios_lists_one_line_each(capsys):
