@@ -73,6 +73,11 @@ def test_broken_world_from_the_command_line(spec_dir, capsys):
     [
         ("unknown-plan-key.toml", ["broken.toml", "plan.fleet_sise", "Did you mean 'fleet_size'", "plan.fleet_size"]),
         ("unknown-override.toml", ["broken.toml", "priors.sim_transfers", "Did you mean 'sim_transfer'"]),
+        ("shares-over-one.toml", ["plan.real_share", "= 1.2", "at most 1"]),
+        ("deployment-without-hours.toml", ["plan.deployed = 'yes'", "true or false",
+                                           "plan.performance_target = 1.5", "plan.sites = 0",
+                                           "plan.data_goal = 'effective'", "effective_tokens"]),
+        ("fixed-time-without-fleet.toml", ["plan.collection_years = 3", "real_share > 0"]),
     ],
 )  # fmt: skip
 def test_broken_scenario_is_refused(spec_dir, capsys, broken, expected):
