@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from probmodel.errors import ProbmodelError
 from probmodel.fit import Run, SamplerSettings
 from probmodel.specs.evidence import Record
 from probmodel.specs.library import Library, evidence_for
@@ -160,8 +161,18 @@ def load_run(path: str | Path) -> Run:
     return Run.load(path)
 
 
-def write_report(run: Run, path: str | Path) -> Path:
-    """Write the self-contained HTML report of a run."""
+def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = None) -> Path:
+    """Write the self-contained HTML report of a run.
+
+    The report also scores every scenario's plan in the spec folder on the run's posterior
+    (cost, years and success side by side); without a readable spec folder that table is left out.
+    """
+    from probmodel.analysis.plans import plan_rows
     from probmodel.report.html import write_report as _write
 
-    return _write(run, path)
+    try:
+        lib = Library.open(priors_dir)
+        plans = plan_rows(run, [lib.scenario(n) for n in lib.scenario_names()])
+    except ProbmodelError:
+        plans = None
+    return _write(run, path, plans=plans)

@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--ci", type=float, default=0.9, help="credible-interval mass (0.9)")
     s.set_defaults(handler=_cmd_summary)
 
-    s = sub.add_parser("report", help="write the HTML report of a saved run")
+    s = sub.add_parser("report", parents=[common], help="write the HTML report of a saved run")
     s.add_argument("run", type=Path)
     s.add_argument("--out", type=Path, help="report file (beside the run, .html)")
     s.set_defaults(handler=_cmd_report)
@@ -125,6 +125,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("run_b", type=Path, help="the run to compare with it (B)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_cmd_compare)
+
+    s = sub.add_parser(
+        "plans", parents=[common],
+        help="score scenarios' plans on one saved run's posterior: cost, years, success side by side",
+    )  # fmt: skip
+    s.add_argument("run", type=Path, help="a saved run (.nc)")
+    s.add_argument("scenarios", nargs="*", help="scenario names (default: every scenario)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(handler=_cmd_plans)
 
     s = sub.add_parser("evidence", help="evidence records")
     ev = s.add_subparsers(dest="evidence_command", metavar="SUBCOMMAND", required=True)
@@ -218,7 +227,7 @@ def _cmd_report(args) -> int:
 
     run = pmod.load_run(args.run)
     out = args.out or args.run.with_suffix(".html")
-    print(f"wrote {pmod.write_report(run, out)}")
+    print(f"wrote {pmod.write_report(run, out, priors_dir=args.priors)}")
     return 0
 
 
@@ -230,7 +239,7 @@ def _cmd_run(args) -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     nc = run.save(args.out_dir / f"{run.name}.nc")
     _print_summary(_summary(run, priors_dir=args.priors))
-    html = pmod.write_report(run, args.out_dir / f"{run.name}.html")
+    html = pmod.write_report(run, args.out_dir / f"{run.name}.html", priors_dir=args.priors)
     print(f"\nsaved {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -245,6 +254,12 @@ def _cmd_compare(args) -> int:
     from probmodel.analysis.compare import cmd_compare
 
     return cmd_compare(args)
+
+
+def _cmd_plans(args) -> int:
+    from probmodel.analysis.plans import cmd_plans
+
+    return cmd_plans(args)
 
 
 def _cmd_evidence_list(args) -> int:
@@ -524,7 +539,9 @@ def _table(title: str, header: list[str], rows: list[tuple]) -> None:
     table = Table(title=title, title_justify="left")
     for i, h in enumerate(header):
         table.add_column(
-            h, justify="left" if i == 0 or h in ("meaning", "title", "id") else "right"
+            h,
+            justify="left" if i == 0 or h in ("meaning", "title", "id") else "right",
+            no_wrap=i == 0,
         )
     for row in rows:
         table.add_row(*(escape(str(c)) for c in row))

@@ -94,22 +94,26 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def write_report(run, path: str | Path) -> Path:
+def write_report(run, path: str | Path, plans: list[dict[str, Any]] | None = None) -> Path:
     """Write the HTML report of ``run`` to ``path`` atomically and return the path.
 
     Parameters
     ----------
     run : probmodel.fit.Run
     path : str or Path
+    plans : list of dict, optional
+        Rows of :func:`probmodel.analysis.plans.plan_rows`: other plans scored on this posterior.
 
     Returns
     -------
     pathlib.Path
     """
-    return io.write_text(path, render_report(run))
+    return io.write_text(path, render_report(run, plans=plans))
 
 
-def render_report(run, summary: dict[str, Any] | None = None) -> str:
+def render_report(
+    run, summary: dict[str, Any] | None = None, plans: list[dict[str, Any]] | None = None
+) -> str:
     """The report as one HTML string (``summary`` defaults to :func:`probmodel.api.summarize`)."""
     from probmodel.analysis.evidence import provenance
     from probmodel.api import summarize
@@ -120,6 +124,7 @@ def render_report(run, summary: dict[str, Any] | None = None) -> str:
         _header(run),
         _headline(summary),
         _outcome_tables(summary),
+        _plans_section(run, plans),
         _figures(run),
         _priors_section(run),
         _evidence_section(run, prov),
@@ -279,7 +284,8 @@ def _header(run) -> str:
     )
     nav = "".join(
         f'<a href="#{a}">{esc(t)}</a>'
-        for a, t in (("headline", "Headline risk"), ("outcomes", "Outcomes"), ("figures", "Figures"),
+        for a, t in (("headline", "Headline risk"), ("outcomes", "Outcomes"), ("plans", "Plans"),
+                     ("figures", "Figures"),
                      ("priors", "Priors"), ("evidence", "Evidence"), ("provenance", "What moved"),
                      ("diagnostics", "Diagnostics"))
     )  # fmt: skip
@@ -476,6 +482,49 @@ def _outcome_row(name: str, row: dict[str, float]) -> list[Any]:
         interval_text(name, row["ci_low"], row["ci_high"], with_unit=False),
         f("point"), f("contingency_p80") if "contingency_p80" in row else "—",
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Plans scored on this posterior
+# --------------------------------------------------------------------------------------------
+
+
+def _plans_section(run, plans: list[dict[str, Any]] | None) -> str:
+    """Every scenario's plan on this run's posterior draws: cost, years, success side by side."""
+    if not plans:
+        return ""
+    pct = lambda p: fmt_pct(p) if p is not None else "—"  # noqa: E731
+    head = ["plan", "cost P50", "cost P80", "P(cost > budget)", "years P50", "years P80",
+            "success P10–P90", "P(success ≥ target)"]  # fmt: skip
+    rows = []
+    for r in plans:
+        name = Html(
+            f"<code>{esc(r['scenario'])}</code>{' *' if r['prior_overrides'] else ''}"
+            f"{' (this run)' if r['scenario'] == run.name else ''}<br>{esc(r['title'])}"
+        )
+        rows.append([
+            name, fmt_usd(r["cost_p50"]), fmt_usd(r["cost_p80"]), pct(r["p_cost_over_budget"]),
+            fmt_years(r["years_p50"]), fmt_years(r["years_p80"]),
+            f"{fmt_share(r['success_p10'])} – {fmt_share(r['success_p90'])}",
+            pct(r["p_success_at_least_target"]),
+        ])  # fmt: skip
+    note = (
+        "Each plan is evaluated on the same posterior draws with the same outcome equations (no "
+        "re-sampling), so differences between rows come from the plans, not from sampling noise. "
+        "Cost is net of a deployed fleet's paid work; success is on unseen tasks; probabilities use "
+        "each plan's own budget and target."
+    )
+    overrides = (
+        " * The scenario overrides some priors; only its plan is scored here, its own run applies both."
+        if any(r["prior_overrides"] for r in plans)
+        else ""
+    )
+    return section(
+        "plans",
+        "Plans on this posterior: pathways, diversity, model size, flywheel",
+        scroll(table(head, rows, numeric=range(1, 8), css="wide")),
+        para(note + overrides, "muted"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
