@@ -531,7 +531,8 @@ def _print_diagnostics(d: dict) -> None:
         print(f"warning: {problem}", file=sys.stderr)
 
 
-def _table(title: str, header: list[str], rows: list[tuple]) -> None:
+def _table(title: str, header: list[str], rows: list[tuple], keep_first: bool = False) -> None:
+    """A rich table; ``keep_first`` keeps the first column on one line (e.g. scenario names)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -541,7 +542,7 @@ def _table(title: str, header: list[str], rows: list[tuple]) -> None:
         table.add_column(
             h,
             justify="left" if i == 0 or h in ("meaning", "title", "id") else "right",
-            no_wrap=i == 0,
+            no_wrap=i == 0 and keep_first,
         )
     for row in rows:
         table.add_row(*(escape(str(c)) for c in row))

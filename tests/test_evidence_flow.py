@@ -83,7 +83,6 @@ def test_a_conflicting_record_is_flagged_and_the_rest_are_not(spec_dir):
     run = pmod.fit("seed-cotrain", draws=400, tune=400, chains=2, prior_draws=200, priors_dir=root)
     rows = {r["id"]: r for r in conflicts(run.tree, run.evidence)}
     assert rows["broken"]["conflict"], rows["broken"]
-    assert rows["broken"]["p_value"] == min(r["p_value"] for r in rows.values())
     # the records it outweighs are pulled away and may look odd; the unrelated ones stay clean
     for other in ("mobile-aloha-price", "tesla-operator-wage", "sartor-thompson-data-exponent"):
         assert not rows[other]["conflict"], rows[other]

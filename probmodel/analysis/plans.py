@@ -93,8 +93,8 @@ def cmd_plans(args) -> int:
     _table(
         f"Plans scored on the posterior of {run.name} ({run.tree['posterior'].sizes['draw']} draws "
         "per chain; same draws for every plan)",
-        ["scenario", "cost P50", "cost P80", "P(cost>budget)", "years P50", "years P80",
-         "success P10-P90", "P(success>=target)"],
+        ["scenario", "cost P50", "cost P80", "P(>budget)", "years P50", "years P80",
+         "success P10-P90", "P(>=target)"],
         [
             (
                 r["scenario"] + (" *" if r["prior_overrides"] else ""),
@@ -106,6 +106,7 @@ def cmd_plans(args) -> int:
             )
             for r in rows
         ],
+        keep_first=True,
     )  # fmt: skip
     if any(r["prior_overrides"] for r in rows):
         print(

@@ -8,10 +8,13 @@ A scenario file in ``priors/scenarios/NAME.toml``::
     [plan]
     model_params = 55e9        # or token_target = 2e12
     fleet_size = 5000          # or "solve" to size the fleet for deadline_years
-    real_share = 0.2
+    real_share = 0.2           # video_share, world_model_share; simulation takes the rest
     sim_generation = "on_fleet"
+    data_goal = "raw_tokens"   # or "effective_tokens"; or collection_years = 3 (fixed time)
+    sites = 100                # distinct real environments
     deadline_years = 5
     budget_usd = 2e9
+    performance_target = 0.8   # success rate on unseen tasks
 
     [priors.operating_days_per_year]   # optional overrides, merged into the world prior
     distribution = "Fixed"
