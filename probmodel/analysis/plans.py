@@ -101,7 +101,7 @@ def cmd_plans(args) -> int:
                 fmt.fmt_usd(r["cost_p50"]), fmt.fmt_usd(r["cost_p80"]),
                 pct(r["p_cost_over_budget"]),
                 fmt.fmt_number(r["years_p50"]), fmt.fmt_number(r["years_p80"]),
-                f"{fmt.fmt_share(r['success_p10'])} - {fmt.fmt_share(r['success_p90'])}",
+                f"{fmt.fmt_pct(r['success_p10'])}-{fmt.fmt_pct(r['success_p90'])}",
                 pct(r["p_success_at_least_target"]),
             )
             for r in rows
