@@ -84,8 +84,9 @@ def fit(
     return _fit(scenario, evidence, settings, progress=progress)
 
 
-def summarize(run: Run, ci_prob: float = 0.9) -> dict[str, Any]:
-    """Risk summary of a run: posterior and prior outcomes, exceedance risks and diagnostics."""
+def summarize(run: Run, ci_prob: float = 0.9, confidence: float = 0.8) -> dict[str, Any]:
+    """Risk summary of a run: posterior and prior outcomes, exceedance and joint risks, and
+    diagnostics; contingency is taken at ``confidence`` (P80 by default)."""
     from probmodel.analysis.diagnostics import diagnose
     from probmodel.analysis.risk import summarize_tree
 
@@ -95,8 +96,8 @@ def summarize(run: Run, ci_prob: float = 0.9) -> dict[str, Any]:
         "plan": run.plan,
         "config_hash": run.config_hash,
         "evidence_ids": run.meta.get("evidence_ids", []),
-        "posterior": summarize_tree(run.tree, run.plan, "posterior", ci_prob),
-        "prior": summarize_tree(run.tree, run.plan, "prior", ci_prob),
+        "posterior": summarize_tree(run.tree, run.plan, "posterior", ci_prob, confidence),
+        "prior": summarize_tree(run.tree, run.plan, "prior", ci_prob, confidence),
         "diagnostics": _diagnostics(run, diagnose),
     }
 

@@ -98,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("run", type=Path)
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--ci", type=float, default=0.9, help="credible-interval mass (0.9)")
+    s.add_argument(
+        "--confidence", type=float, default=0.8,
+        help="confidence level for contingency (percentile - point estimate; 0.8)",
+    )  # fmt: skip
     s.set_defaults(handler=_cmd_summary)
 
     s = sub.add_parser("report", parents=[common], help="write the HTML report of a saved run")
@@ -134,6 +138,42 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("scenarios", nargs="*", help="scenario names (default: every scenario)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_cmd_plans)
+
+    grid_help = (
+        "a sweep axis NAME=SPEC: 'a,b,c', 'start:stop:num' or 'start:stop:num:log' over a plan "
+        "variable (fleet_size, real_share, sites, deadline_years, ...); repeatable"
+    )
+    s = sub.add_parser(
+        "sweep", parents=[common],
+        help="score a grid of plans on a saved run's posterior (no re-sampling) and save it",
+    )  # fmt: skip
+    s.add_argument("run", type=Path, help="a saved run (.nc)")
+    s.add_argument("--grid", action="append", metavar="NAME=SPEC", help=grid_help)
+    s.add_argument("--grid-file", type=Path, help="a TOML file with a [grid] table of axes")
+    s.add_argument("--scenario", help="vary this scenario's plan (default: the run's)")
+    s.add_argument("--out", type=Path, help="results file (default: RUN-sweep.nc beside RUN)")
+    s.set_defaults(handler=_cmd_sweep)
+
+    s = sub.add_parser(
+        "optimize", parents=[common],
+        help="the plan of a grid that minimises a risk measure subject to chance constraints",
+    )  # fmt: skip
+    s.add_argument("run", type=Path, help="a saved run (.nc)")
+    s.add_argument("--grid", action="append", metavar="NAME=SPEC", help=grid_help)
+    s.add_argument("--grid-file", type=Path, help="a TOML file with a [grid] table of axes")
+    s.add_argument("--scenario", help="vary this scenario's plan (default: the run's)")
+    s.add_argument(
+        "--minimize", default="cost_p80",
+        help="risk measure: cost_p50, cost_p80, cost_p90, years_p50, years_p80 (cost_p80)",
+    )  # fmt: skip
+    s.add_argument(
+        "--require", action="append", metavar="NAME>=LEVEL",
+        help="chance constraint, e.g. on_time>=0.8, success>=0.7, within_budget>=0.8, "
+        "joint>=0.7 (repeatable; default on_time>=0.8)",
+    )  # fmt: skip
+    s.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(handler=_cmd_optimize)
 
     s = sub.add_parser("evidence", help="evidence records")
     ev = s.add_subparsers(dest="evidence_command", metavar="SUBCOMMAND", required=True)
@@ -214,7 +254,7 @@ def _cmd_summary(args) -> int:
     import probmodel as pmod
 
     run = pmod.load_run(args.run)
-    summary = _summary(run, args.ci, args.priors)
+    summary = _summary(run, args.ci, args.priors, args.confidence)
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
     else:
@@ -254,6 +294,18 @@ def _cmd_compare(args) -> int:
     from probmodel.analysis.compare import cmd_compare
 
     return cmd_compare(args)
+
+
+def _cmd_sweep(args) -> int:
+    from probmodel.analysis.sweep import cmd_sweep
+
+    return cmd_sweep(args)
+
+
+def _cmd_optimize(args) -> int:
+    from probmodel.analysis.optimize import cmd_optimize
+
+    return cmd_optimize(args)
 
 
 def _cmd_plans(args) -> int:
@@ -439,10 +491,10 @@ def _sample(args):
     return run
 
 
-def _summary(run, ci: float = 0.9, priors_dir=None) -> dict:
+def _summary(run, ci: float = 0.9, priors_dir=None, confidence: float = 0.8) -> dict:
     import probmodel as pmod
 
-    summary = pmod.summarize(run, ci_prob=ci)
+    summary = pmod.summarize(run, ci_prob=ci, confidence=confidence)
     summary["stale"] = pmod.api.is_stale(run, priors_dir)
     summary["new_evidence"] = pmod.api.new_evidence(run, priors_dir)
     return summary
@@ -463,11 +515,13 @@ def _print_summary(summary: dict) -> None:
                 f(row["mean"]),
                 f(row["p10"]),
                 f(row["p50"]),
+                f(row["p70"]),
                 f(row["p80"]),
                 f(row["p90"]),
+                f(row["es_p90"]),
                 f"{f(row['ci_low'])} - {f(row['ci_high'])}",
                 f(row.get("point")),
-                f(row.get("contingency_p80")),
+                f(row.get("contingency")),
             )
         )
     _table(
@@ -477,11 +531,13 @@ def _print_summary(summary: dict) -> None:
             "mean",
             "P10",
             "P50",
+            "P70",
             "P80",
             "P90",
+            "mean beyond P90",
             ci_label,
             "point",
-            "contingency (P80-point)",
+            f"contingency (P{round(100 * post['contingency_confidence'])}-point)",
         ],
         rows,
     )
@@ -496,6 +552,21 @@ def _print_summary(summary: dict) -> None:
         print(
             f"P(years > deadline {risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_years_over_deadline'])}"
             f"   (prior: {fmt.fmt_pct(prior_risk['p_years_over_deadline'])})"
+        )
+    if risk.get("p_cost_and_years_within") is not None:
+        print(
+            f"joint confidence P(cost <= {fmt.fmt_usd(risk['budget_usd'])} and years <= "
+            f"{risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_cost_and_years_within'])}"
+        )
+    if risk.get("deadline_years"):
+        for level in (70, 80):
+            budget = risk.get(f"jcl{level}_budget_usd")
+            text = fmt.fmt_usd(budget) if budget is not None else "not reachable at any budget"
+            print(f"budget for {level}% joint confidence of finishing by the deadline: {text}")
+    if risk.get("p_cost_within_and_success_at_least_target") is not None:
+        print(
+            f"P(cost <= budget and success >= target) = "
+            f"{fmt.fmt_pct(risk['p_cost_within_and_success_at_least_target'])}"
         )
     if risk.get("p_success_at_least_target") is not None:
         print(
@@ -546,7 +617,7 @@ def _table(title: str, header: list[str], rows: list[tuple], keep_first: bool = 
         )
     for row in rows:
         table.add_row(*(escape(str(c)) for c in row))
-    Console(width=max(120, Console().width)).print(table)
+    Console(width=max(150, Console().width)).print(table)
 
 
 def _say(args, text: str) -> None:

@@ -69,6 +69,7 @@ WORLD_PARAMETERS: dict[str, str] = {
     "facilities_usd_per_robot_year": "facilities, safety and compliance [USD/robot-year]",
     "compute_usd_per_robot_year": "on-robot compute [USD/robot-year]",
     "storage_usd_per_data_hour": "storing one hour of collected robot data [USD/h of data]",
+    "site_usd": "opening and running collection at one more distinct site [USD/site]",
     "sim_compute_usd_per_token": "compute cost of one simulated token [USD/token]",
     "sim_available_years": "years until generative simulation yields usable data at scale [years]",
     "sim_environments": "distinct environments a generative-simulation pipeline provides [count]",
@@ -110,6 +111,7 @@ COST_COMPONENTS: tuple[str, ...] = (
     "facilities",
     "compute",
     "storage",
+    "sites",
     "sim_compute",
     "video",
     "world_model",
@@ -188,20 +190,38 @@ class Plan:
         return self.fleet_size is None
 
     @property
-    def shares(self) -> dict[str, float]:
-        """Share of raw tokens per pathway (simulation takes what the others leave)."""
+    def shares(self) -> dict[str, Any]:
+        """Share of raw tokens per pathway (simulation takes what the others leave).
+
+        Plan fields may be NumPy arrays (a sweep over a grid of plans); shares then are too.
+        """
         rest = 1.0 - self.real_share - self.video_share - self.world_model_share
+        sim = np.where(np.abs(rest) > 1e-12, np.maximum(rest, 0.0), 0.0)
         return {
             "real": self.real_share,
-            "sim": max(rest, 0.0) if abs(rest) > 1e-12 else 0.0,
+            "sim": float(sim) if sim.ndim == 0 else sim,
             "video": self.video_share,
             "world_model": self.world_model_share,
         }
 
     @property
-    def pathways(self) -> tuple[str, ...]:
-        """Pathways the plan uses (share above zero)."""
-        return tuple(p for p, s in self.shares.items() if s > 0)
+    def uses(self) -> dict[str, Any]:
+        """Whether the plan uses each pathway (share above zero; arrays for a grid of plans)."""
+        return {p: _positive(s) for p, s in self.shares.items()}
+
+
+def _positive(x):
+    """``x > 0`` as a Python bool for a scalar, a boolean array for an array."""
+    out = np.asarray(x) > 0
+    return bool(out) if out.ndim == 0 else out
+
+
+def _where(condition, a, b, xp=np):
+    """``a`` where ``condition`` holds, else ``b``; a Python-bool condition is a plain branch, so
+    PyTensor graphs only see the branch taken."""
+    if isinstance(condition, bool):
+        return a if condition else b
+    return xp.where(condition, a, b)
 
 
 def _namespace(*values):
@@ -398,7 +418,7 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     if plan.collection_years is not None:
         raw_total = plan.fleet_size * plan.collection_years / fleet_years_per_token
     elif plan.data_goal == "effective_tokens":
-        raw_total = target / sum(shares[p] * value[p] for p in plan.pathways)
+        raw_total = target / sum(shares[p] * value[p] for p in PATHWAYS)
     else:
         raw_total = target
     tokens = {p: shares[p] * raw_total for p in PATHWAYS}
@@ -417,20 +437,19 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
         fleet, fleet_years = plan.fleet_size, fleet_robot_years / plan.fleet_size
 
     # Pathways that do not use the fleet finish when their pipeline has delivered.
+    uses = plan.uses
+    sim_ready = w["sim_available_years"]
+    if plan.sim_generation == "on_fleet":
+        sim_ready = sim_ready + sim_robot_years / fleet
+    ready = {
+        "sim": sim_ready,
+        "video": hours["video"] / w["video_hours_per_year"],
+        "world_model": w["world_model_available_years"]
+        + hours["world_model"] / w["world_model_hours_per_year"],
+    }
     years = fleet_years
-    if "sim" in plan.pathways:
-        sim_ready = w["sim_available_years"]
-        if plan.sim_generation == "on_fleet":
-            sim_ready = sim_ready + sim_robot_years / fleet
-        years = xp.maximum(years, sim_ready)
-    if "video" in plan.pathways:
-        years = xp.maximum(years, hours["video"] / w["video_hours_per_year"])
-    if "world_model" in plan.pathways:
-        years = xp.maximum(
-            years,
-            w["world_model_available_years"]
-            + hours["world_model"] / w["world_model_hours_per_year"],
-        )
+    for pathway, done in ready.items():
+        years = _where(uses[pathway], xp.maximum(years, done), years, xp)
     deadline = plan.deadline_years
     robots_needed = fleet_robot_years / deadline if deadline is not None else fleet
 
@@ -443,6 +462,7 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
         "storage": fleet * robot_hours_per_year * w["storage_usd_per_data_hour"],
     }
     cost = {"capex": capex, **{k: v * fleet_years for k, v in yearly.items()}}
+    cost["sites"] = _where(uses["real"], plan.sites * w["site_usd"], 0.0 * plan.sites, xp)
     cost["sim_compute"] = tokens["sim"] * w["sim_compute_usd_per_token"]
     cost["video"] = hours["video"] * w["video_usd_per_hour"]
     cost["world_model"] = hours["world_model"] * w["world_model_usd_per_hour"]
@@ -470,7 +490,7 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
         "world_model": w["world_model_environments"],
     }
     # Environments count at their pathway's transfer value, and only if the pathway is used.
-    environments = sum(value[p] * diversity[p] for p in plan.pathways)
+    environments = sum(_where(uses[p], value[p] * diversity[p], 0.0, xp) for p in PATHWAYS)
     size = model_params(w, plan)
     success = performance(w, effective_hours, environments, size)
 

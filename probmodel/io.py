@@ -69,6 +69,31 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def write_dataset(ds, path: str | Path) -> Path:
+    """Write an ``xarray.Dataset`` (a sweep, say) to netCDF atomically: an earlier file with the
+    same name survives a failure."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+    return path
+
+
+def load_dataset(path: str | Path):
+    """Read a netCDF Dataset written by :func:`write_dataset`, with a clear error if it is not
+    one."""
+    import xarray as xr
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultFileError(f"{path}: no such file.")
+    try:
+        return xr.load_dataset(path, engine="h5netcdf")
+    except Exception as exc:  # noqa: BLE001 - any reader failure means the file is unusable
+        raise ResultFileError(
+            f"{path}: not a readable netCDF file ({type(exc).__name__}: {exc})."
+        ) from None
+
+
 def canonical_json(obj: Any) -> str:
     """JSON with sorted keys and no whitespace, so equal content gives equal hashes."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)

@@ -1,0 +1,246 @@
+"""Choose a plan under uncertainty: minimise a risk measure subject to chance constraints.
+
+The candidates are the plans of a sweep grid, each scored on the same posterior draws. The chosen
+plan minimises the objective (say P80 net cost) among plans that meet every chance constraint
+(say P(years <= deadline) >= 0.8 and P(success >= target) >= 0.7). How robust the choice is
+gets two numbers: how often the same plan is chosen when the posterior draws are resampled
+(bootstrap: is the choice an artefact of Monte Carlo noise?), and how often it is the cheapest of
+the best few feasible plans draw by draw (would it still be best in the world that comes true?).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from probmodel.analysis.sweep import STAT_DESCRIPTIONS, sweep
+from probmodel.errors import InvalidArgumentError
+from probmodel.specs.scenario import Scenario
+
+OBJECTIVES = {
+    "cost_p50": ("cost_net_usd", 0.5),
+    "cost_p80": ("cost_net_usd", 0.8),
+    "cost_p90": ("cost_net_usd", 0.9),
+    "years_p50": ("years", 0.5),
+    "years_p80": ("years", 0.8),
+}
+"""Risk measures the optimiser can minimise: (outcome, quantile)."""
+ALIASES = {
+    "on_time": "p_on_time",
+    "success": "p_success_at_least_target",
+    "within_budget": "p_cost_within_budget",
+    "joint": "p_cost_and_years_within",
+}
+CONSTRAINT = re.compile(r"^\s*([a-z_]+)\s*>=\s*([0-9.]+)\s*$")
+N_BOOTSTRAP = 200
+TOP_K = 5
+
+
+def parse_constraint(text: str) -> tuple[str, float]:
+    """``"p_on_time>=0.8"`` (or an alias: on_time, success, within_budget, joint) -> (name, level)."""
+    match = CONSTRAINT.match(text)
+    allowed = sorted({*ALIASES, *(k for k in STAT_DESCRIPTIONS if k.startswith("p_"))})
+    if not match:
+        raise InvalidArgumentError(
+            f"constraint {text!r}: write NAME>=LEVEL, e.g. on_time>=0.8. Names: {', '.join(allowed)}."
+        )
+    name, level = ALIASES.get(match.group(1), match.group(1)), float(match.group(2))
+    if name not in STAT_DESCRIPTIONS or not name.startswith("p_"):
+        raise InvalidArgumentError(
+            f"constraint {text!r}: {match.group(1)!r} is not a probability the sweep gives. "
+            f"Names: {', '.join(allowed)}."
+        )
+    if not 0 <= level <= 1:
+        raise InvalidArgumentError(f"constraint {text!r}: the level must be in [0, 1].")
+    return name, level
+
+
+def optimize(
+    run,
+    scenario: Scenario,
+    axes: Mapping[str, Any],
+    objective: str = "cost_p80",
+    constraints: Mapping[str, float] | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The plan of the grid that minimises ``objective`` subject to ``constraints``.
+
+    Parameters
+    ----------
+    run : probmodel.fit.Run
+    scenario : Scenario
+        The base plan the grid varies.
+    axes : mapping
+        Sweep axes (see :func:`probmodel.analysis.sweep.parse_axis`).
+    objective : str
+        One of :data:`OBJECTIVES`.
+    constraints : mapping of probability name -> minimum level
+        E.g. ``{"p_on_time": 0.8, "p_success_at_least_target": 0.7}``; a constraint whose
+        limit the plan does not set (no deadline, say) is an error.
+    seed : int
+        Seeds the bootstrap.
+
+    Returns
+    -------
+    dict
+        ``best`` (plan variables and measures), ``runners_up``, ``n_feasible``, ``robustness``
+        (``bootstrap_same_choice``, ``cheapest_of_top_k_draws``, ``k``), or ``best = None`` with
+        the closest plans when none is feasible.
+    """
+    if objective not in OBJECTIVES:
+        raise InvalidArgumentError(f"objective = {objective!r}: allowed {', '.join(OBJECTIVES)}.")
+    constraints = dict(constraints or {})
+    ds = sweep(run, scenario, axes, keep_draws=True)
+    dims = [d for d in ds.dims if d != "sample"]
+    flat = ds.stack(plan=dims).transpose("plan", "sample")
+    for name in constraints:
+        if np.all(np.isnan(flat[name].values)):
+            raise InvalidArgumentError(
+                f"constraint on {name}: the plan sets no limit for it (budget, deadline or "
+                "performance target); add it to the scenario or sweep it."
+            )
+    ok = np.ones(flat.sizes["plan"], dtype=bool)
+    for name, level in constraints.items():
+        ok &= flat[name].values >= level
+    value = flat[objective].values
+    result: dict[str, Any] = {
+        "scenario": scenario.name,
+        "objective": objective,
+        "constraints": constraints,
+        "n_plans": int(ok.size),
+        "n_feasible": int(ok.sum()),
+        "n_draws": int(flat.sizes["sample"]),
+    }
+    if not ok.any():
+        slack = sum(
+            np.clip(level - np.nan_to_num(flat[n].values), 0, None)
+            for n, level in constraints.items()
+        )
+        result["best"] = None
+        result["closest"] = [_row(flat, i, dims) for i in np.argsort(slack)[:TOP_K]]
+        return result
+    feasible = np.flatnonzero(ok)
+    order = feasible[np.argsort(value[feasible])]
+    best = int(order[0])
+    result["best"] = _row(flat, best, dims)
+    result["runners_up"] = [_row(flat, int(i), dims) for i in order[1:TOP_K]]
+    result["robustness"] = _robustness(flat, scenario, order, objective, constraints, seed)
+    return result
+
+
+def _row(flat: xr.Dataset, i: int, dims: list[str]) -> dict[str, Any]:
+    point = flat.isel(plan=i)
+    row = {d: float(point[d]) for d in dims}
+    row.update({k: float(point[k]) for k in STAT_DESCRIPTIONS})
+    return row
+
+
+def _robustness(flat, scenario, order, objective, constraints, seed) -> dict[str, Any]:
+    """Bootstrap stability of the choice and its draw-by-draw standing among the top plans."""
+    outcome, q = OBJECTIVES[objective]
+    draws = flat[f"{outcome}_draws"].values
+    candidates = order[: max(TOP_K * 5, 25)]  # the best feasible plans contest each resample
+    rng = np.random.default_rng(seed)
+    n = draws.shape[1]
+    same = 0
+    best = order[0]
+    limits = _constraint_draws(flat, scenario, constraints)
+    for _ in range(N_BOOTSTRAP):
+        idx = rng.integers(0, n, n)
+        score = np.quantile(draws[candidates][:, idx], q, axis=1)
+        feasible = np.ones(candidates.size, dtype=bool)
+        for indicator, level in limits:
+            feasible &= indicator[candidates][:, idx].mean(axis=1) >= level
+        if feasible.any() and candidates[feasible][np.argmin(score[feasible])] == best:
+            same += 1
+    top = order[:TOP_K]
+    wins = np.argmin(flat["cost_net_usd_draws"].values[top], axis=0) == 0
+    return {
+        "bootstrap_same_choice": same / N_BOOTSTRAP,
+        "n_bootstrap": N_BOOTSTRAP,
+        "cheapest_of_top_k_draws": float(wins.mean()),
+        "k": int(top.size),
+    }
+
+
+def _constraint_draws(flat, scenario, constraints) -> list[tuple[np.ndarray, float]]:
+    """Per-draw indicators behind each chance constraint (plans x draws), for resampling."""
+
+    def limit(name):
+        if name in flat.coords:
+            return flat[name].values[:, None]
+        return np.full((flat.sizes["plan"], 1), getattr(scenario.plan, name), dtype=float)
+
+    def on_time():
+        return flat["years_draws"].values <= limit("deadline_years")
+
+    def within():
+        return flat["cost_net_usd_draws"].values <= limit("budget_usd")
+
+    indicators = {
+        "p_on_time": on_time,
+        "p_cost_within_budget": within,
+        "p_success_at_least_target": lambda: (
+            flat["success_rate_draws"].values >= limit("performance_target")
+        ),
+        "p_cost_and_years_within": lambda: on_time() & within(),
+    }
+    return [(indicators[name](), level) for name, level in constraints.items()]
+
+
+def cmd_optimize(args) -> int:
+    """``probmodel optimize RUN [--grid ...] [--minimize cost_p80] [--require on_time>=0.8]``."""
+    import probmodel as pmod
+    from probmodel.analysis.sweep import DEFAULT_GRID, read_grid_file
+
+    default_axes = {k: v for k, v in DEFAULT_GRID.items() if k != "deadline_years"}
+    from probmodel.report import formatting as fmt
+
+    run = pmod.load_run(args.run)
+    lib = pmod.api.Library.open(args.priors)
+    scenario = lib.scenario(args.scenario or run.name)
+    axes: dict[str, Any] = dict(read_grid_file(args.grid_file)) if args.grid_file else {}
+    for item in args.grid or []:
+        name, _, spec = item.partition("=")
+        axes[name.strip()] = spec.strip()
+    axes = axes or default_axes  # the deadline is a requirement, not a decision
+    constraints = dict(parse_constraint(c) for c in (args.require or ["on_time>=0.8"]))
+    result = optimize(run, scenario, axes, args.minimize, constraints, seed=args.seed)
+    if args.json:
+        import json
+
+        print(json.dumps(result, indent=2, default=float))
+        return 0
+    need = " and ".join(f"{n} >= {v:g}" for n, v in constraints.items()) or "no constraint"
+    print(
+        f"{result['n_feasible']:,} of {result['n_plans']:,} plans meet {need} "
+        f"({result['n_draws']:,} posterior draws)."
+    )
+    if result["best"] is None:
+        print("No plan of the grid meets every constraint; the closest:")
+        for row in result["closest"]:
+            print("  " + _describe(row, axes, fmt))
+        return 1
+    print(f"Best by {args.minimize}: " + _describe(result["best"], axes, fmt))
+    r = result["robustness"]
+    print(
+        f"Robustness: the same plan is chosen in {fmt.fmt_pct(r['bootstrap_same_choice'])} of "
+        f"{r['n_bootstrap']} bootstrap resamples of the posterior draws; it is the cheapest of the "
+        f"top {r['k']} feasible plans in {fmt.fmt_pct(r['cheapest_of_top_k_draws'])} of draws."
+    )
+    for row in result["runners_up"]:
+        print("  runner-up: " + _describe(row, axes, fmt))
+    return 0
+
+
+def _describe(row: dict[str, Any], axes, fmt) -> str:
+    plan = ", ".join(f"{d} = {fmt.fmt_number(row[d])}" for d in axes)
+    return (
+        f"{plan}: P80 cost {fmt.fmt_usd(row['cost_p80'])}, P(on time) "
+        f"{fmt.fmt_pct(row['p_on_time'])}, P(success >= target) "
+        f"{fmt.fmt_pct(row['p_success_at_least_target'])}"
+    )

@@ -1,0 +1,323 @@
+"""Sweeps: a grid of plans scored on one posterior, without re-sampling.
+
+Every plan of the grid is evaluated on every posterior draw with the shared outcome equations,
+vectorised: plan variables become arrays along a ``plan`` axis that broadcast against the draws.
+The result is an ``xarray.Dataset`` with one dimension per swept plan variable and risk measures
+as variables (P50/P80 net cost, P(on time), P(success >= target), joint confidence...), ready to
+save and to plot as heat maps. Draws of cost, years and success can be kept for the optimiser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from probmodel.equations import NEW_DEPLOYMENT_EXPONENTS, WORLD_PARAMETERS, Plan, outcomes
+from probmodel.errors import InvalidArgumentError
+from probmodel.specs.scenario import Scenario
+
+SWEEPABLE = {
+    "fleet_size": "active robots [robots]",
+    "real_share": "share of raw tokens from real robots [fraction]",
+    "video_share": "share of raw tokens from human video [fraction]",
+    "world_model_share": "share of raw tokens from world models [fraction]",
+    "sites": "distinct real environments [count]",
+    "deadline_years": "deadline the plan is measured against [years]",
+    "collection_years": "fixed collection time [years]",
+    "model_params": "model size [parameters]",
+    "embodiments": "robot embodiments in the fleet [count]",
+    "pooled_hours": "other robots' data pooled in [h]",
+    "budget_usd": "budget the plan is measured against [USD]",
+    "performance_target": "success rate the plan aims for [fraction]",
+    "work_hours_per_day": "paid working hours per deployed robot per day [h/day]",
+}
+"""Plan variables a sweep may vary, with units."""
+
+DEFAULT_GRID = {
+    "fleet_size": "500:20000:10:log",
+    "real_share": "0.1:1:10",
+    "sites": "10:10000:5:log",
+    "deadline_years": "3,5",
+}
+"""1,000 plans: fleet size x real share x sites x deadline."""
+
+KEPT = ("cost_net_usd", "years", "success_rate")
+"""Outcomes whose draws a sweep can keep (for the optimiser's robustness check)."""
+
+
+def parse_axis(name: str, spec: str | list | Mapping) -> np.ndarray:
+    """Values of one sweep axis.
+
+    ``spec`` is ``"a,b,c"``, ``"start:stop:num"`` (evenly spaced, both ends included),
+    ``"start:stop:num:log"`` (log-spaced), a list of numbers, or a table with ``start``, ``stop``,
+    ``num`` and optional ``log`` (as in a grid file).
+    """
+    where = f"sweep axis {name} = {spec!r}"
+    if name not in SWEEPABLE:
+        from probmodel.errors import did_you_mean
+
+        raise InvalidArgumentError(
+            f"{where}: not a plan variable a sweep can vary. Allowed: {', '.join(SWEEPABLE)}."
+            f"{did_you_mean(name, list(SWEEPABLE))}"
+        )
+    try:
+        if isinstance(spec, Mapping):
+            values = _spaced(spec["start"], spec["stop"], spec["num"], spec.get("log", False))
+        elif isinstance(spec, list | tuple):
+            values = np.array([float(v) for v in spec])
+        elif ":" in str(spec):
+            parts = str(spec).split(":")
+            if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+                raise ValueError
+            values = _spaced(float(parts[0]), float(parts[1]), int(parts[2]), len(parts) == 4)
+        else:
+            values = np.array([float(v) for v in str(spec).split(",")])
+    except (KeyError, ValueError, TypeError):
+        raise InvalidArgumentError(
+            f"{where}: give 'a,b,c', 'start:stop:num', 'start:stop:num:log' or a list of numbers."
+        ) from None
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise InvalidArgumentError(f"{where}: needs at least one finite value.")
+    return values
+
+
+def _spaced(start, stop, num, log) -> np.ndarray:
+    num = int(num)
+    if num < 1:
+        raise ValueError
+    if log:
+        if start <= 0 or stop <= 0:
+            raise ValueError
+        return np.geomspace(float(start), float(stop), num)
+    return np.linspace(float(start), float(stop), num)
+
+
+def read_grid_file(path: str | Path) -> dict[str, Any]:
+    """The ``[grid]`` table of a TOML grid file (axis name -> spec)."""
+    from probmodel.io import read_toml
+
+    table = read_toml(Path(path))
+    grid = table.get("grid")
+    if not isinstance(grid, dict) or not grid:
+        raise InvalidArgumentError(
+            f'{path}: needs a [grid] table, e.g. [grid] fleet_size = "500:20000:10:log".'
+        )
+    return grid
+
+
+def check_grid(scenario: Scenario, axes: Mapping[str, np.ndarray]) -> None:
+    """Check that every value along every axis gives a valid plan (one axis at a time, by the
+    scenario's own plan validation) and that share axes never add up to more than 1."""
+    for name, values in axes.items():
+        for v in np.unique(values):
+            scenario.with_plan(**{name: float(v)})
+    share_axes = [a for a in ("real_share", "video_share", "world_model_share") if a in axes]
+    if len(share_axes) > 1:
+        fixed = sum(
+            getattr(scenario.plan, a)
+            for a in ("real_share", "video_share", "world_model_share")
+            if a not in axes
+        )
+        worst = fixed + sum(float(np.max(axes[a])) for a in share_axes)
+        if worst > 1 + 1e-9:
+            raise InvalidArgumentError(
+                f"sweep axes {', '.join(share_axes)}: their largest values add up to {worst:g}; "
+                "shares of raw tokens must add up to at most 1."
+            )
+
+
+def sweep(
+    run,
+    scenario: Scenario,
+    axes: Mapping[str, Any],
+    keep_draws: bool = False,
+    chunk_size: int | None = None,
+) -> xr.Dataset:
+    """Score a grid of variations of ``scenario``'s plan on ``run``'s posterior draws.
+
+    Parameters
+    ----------
+    run : probmodel.fit.Run
+        Its posterior draws are the world the plans are scored in.
+    scenario : Scenario
+        The base plan; the axes replace some of its variables.
+    axes : mapping of plan variable -> values or spec (see :func:`parse_axis`)
+    keep_draws : bool
+        Also return the draws of net cost, years and success per plan (``*_draws`` variables
+        with a ``sample`` dimension), as the optimiser's robustness check needs.
+    chunk_size : int, optional
+        Plans evaluated at once (bounds memory: each chunk holds ~40 arrays of
+        ``chunk_size x draws`` floats). Default: about 40M floats per chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions are the axes; variables are risk measures of each plan (net cost P50/P80/P90,
+        P(cost <= budget), P(years <= deadline), P(success >= target), joint confidence, success
+        P10/P50/P90, years P50/P80) with units in their ``description`` attributes.
+    """
+    from probmodel.analysis.plans import run_constants
+
+    if not axes:
+        raise InvalidArgumentError("a sweep needs at least one axis.")
+    values = {name: parse_axis(name, spec) for name, spec in axes.items()}
+    check_grid(scenario, values)
+    post = run.tree["posterior"].to_dataset()
+    names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT_EXPONENTS) if n in post]
+    world = {n: post[n].values.reshape(1, -1) for n in names}
+    world.update({k: v for k, v in run_constants(run).items() if k not in world})
+    n_draws = next(iter(world.values())).size if names else 1
+
+    shape = tuple(v.size for v in values.values())
+    points = list(itertools.product(*values.values()))
+    n_plans = len(points)
+    chunk = chunk_size or max(1, int(4e7 // (40 * max(n_draws, 1))))
+    base = scenario.plan
+    stats: dict[str, np.ndarray] = {}
+    kept = {name: np.empty((n_plans, n_draws)) for name in KEPT} if keep_draws else {}
+    for start in range(0, n_plans, chunk):
+        block = points[start : start + chunk]
+        columns = {
+            name: np.array([p[i] for p in block], dtype=float).reshape(-1, 1)
+            for i, name in enumerate(values)
+        }
+        plan = dataclasses.replace(base, **columns)
+        out = outcomes(world, plan)
+        cost = np.broadcast_to(out["cost_net_usd"], (len(block), n_draws))
+        years = np.broadcast_to(out["years"], (len(block), n_draws))
+        success = np.broadcast_to(out["success_rate"], (len(block), n_draws))
+        for key, value in _plan_stats(plan, cost, years, success).items():
+            stats.setdefault(key, np.empty(n_plans))[start : start + len(block)] = value
+        for name, array in zip(KEPT, (cost, years, success), strict=True):
+            if keep_draws:
+                kept[name][start : start + len(block)] = array
+
+    dims = tuple(values)
+    coords = {name: (name, v, {"description": SWEEPABLE[name]}) for name, v in values.items()}
+    data = {
+        key: (dims, array.reshape(shape), {"description": STAT_DESCRIPTIONS[key]})
+        for key, array in stats.items()
+    }
+    for name, array in kept.items():
+        data[f"{name}_draws"] = ((*dims, "sample"), array.reshape(*shape, n_draws))
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(
+        {
+            "probmodel_sweep_of": scenario.name,
+            "probmodel_run_config_hash": run.config_hash,
+            "n_draws": n_draws,
+            "n_plans": n_plans,
+            "cost_measure": "net cost (total less the value of a deployed fleet's paid work)",
+        }
+    )
+    return ds
+
+
+STAT_DESCRIPTIONS = {
+    "cost_p50": "median net cost [USD]",
+    "cost_p80": "P80 net cost [USD]",
+    "cost_p90": "P90 net cost [USD]",
+    "p_cost_within_budget": "P(net cost <= budget) [probability]",
+    "years_p50": "median years until all the data is in [years]",
+    "years_p80": "P80 years [years]",
+    "p_on_time": "P(years <= deadline) [probability]",
+    "success_p10": "P10 success rate on unseen tasks [fraction]",
+    "success_p50": "median success rate on unseen tasks [fraction]",
+    "success_p90": "P90 success rate on unseen tasks [fraction]",
+    "p_success_at_least_target": "P(success >= target) [probability]",
+    "p_cost_and_years_within": "joint confidence P(cost <= budget and years <= deadline) [probability]",
+}
+
+
+def _plan_stats(plan: Plan, cost, years, success) -> dict[str, np.ndarray]:
+    """Risk measures per plan (rows) over draws (columns); NaN where the plan sets no limit."""
+    m = cost.shape[0]
+
+    def per_plan(value):
+        return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1, 1), (m, 1))
+
+    out = {}
+    q = np.quantile(cost, [0.5, 0.8, 0.9], axis=1)
+    out.update({"cost_p50": q[0], "cost_p80": q[1], "cost_p90": q[2]})
+    qy = np.quantile(years, [0.5, 0.8], axis=1)
+    out.update({"years_p50": qy[0], "years_p80": qy[1]})
+    qs = np.quantile(success, [0.1, 0.5, 0.9], axis=1)
+    out.update({"success_p10": qs[0], "success_p50": qs[1], "success_p90": qs[2]})
+    nan = np.full(m, math.nan)
+    budget = per_plan(plan.budget_usd) if plan.budget_usd is not None else None
+    deadline = per_plan(plan.deadline_years) if plan.deadline_years is not None else None
+    target = per_plan(plan.performance_target) if plan.performance_target is not None else None
+    within = cost <= budget if budget is not None else None
+    on_time = years <= deadline if deadline is not None else None
+    out["p_cost_within_budget"] = within.mean(axis=1) if within is not None else nan
+    out["p_on_time"] = on_time.mean(axis=1) if on_time is not None else nan
+    out["p_success_at_least_target"] = (
+        (success >= target).mean(axis=1) if target is not None else nan
+    )
+    out["p_cost_and_years_within"] = (
+        (within & on_time).mean(axis=1) if within is not None and on_time is not None else nan
+    )
+    return out
+
+
+def cmd_sweep(args) -> int:
+    """``probmodel sweep RUN [--grid NAME=SPEC ...] [--grid-file F] [--scenario S] --out F``."""
+    import probmodel as pmod
+    from probmodel.io import write_dataset
+
+    run = pmod.load_run(args.run)
+    lib = pmod.api.Library.open(args.priors)
+    scenario = lib.scenario(args.scenario or run.name)
+    axes: dict[str, Any] = dict(read_grid_file(args.grid_file)) if args.grid_file else {}
+    for item in args.grid or []:
+        if "=" not in item:
+            raise InvalidArgumentError(
+                f"--grid {item!r}: write NAME=SPEC, e.g. --grid fleet_size=500:20000:10:log."
+            )
+        name, spec = item.split("=", 1)
+        axes[name.strip()] = spec.strip()
+    if not axes:
+        axes = dict(DEFAULT_GRID)
+    import time
+
+    started = time.perf_counter()
+    ds = sweep(run, scenario, axes)
+    elapsed = time.perf_counter() - started
+    out = args.out or args.run.with_name(f"{run.name}-sweep.nc")
+    write_dataset(ds, out)
+    print(
+        f"scored {ds.attrs['n_plans']:,} plans x {ds.attrs['n_draws']:,} posterior draws in "
+        f"{elapsed:.2f} s; saved {out}"
+    )
+    _print_best(ds)
+    return 0
+
+
+def _print_best(ds: xr.Dataset) -> None:
+    """The plans with the lowest P80 cost among those on time with 80% confidence."""
+    from probmodel.report import formatting as fmt
+
+    flat = ds[[v for v in ds.data_vars if not v.endswith("_draws")]].stack(plan=list(ds.dims))
+    ok = flat["p_on_time"] >= 0.8 if "p_on_time" in flat else xr.ones_like(flat["cost_p80"])
+    ok = ok.fillna(True).astype(bool)
+    candidates = flat.where(ok, drop=True)
+    if candidates.sizes.get("plan", 0) == 0:
+        print("no plan of the grid finishes by its deadline with 80% confidence.")
+        return
+    order = np.argsort(candidates["cost_p80"].values)[:5]
+    print("lowest P80 cost among plans on time with >= 80% confidence:")
+    for i in order:
+        row = candidates.isel(plan=i)
+        plan_text = ", ".join(f"{d}={fmt.fmt_number(float(row[d]))}" for d in ds.dims)
+        print(
+            f"  {plan_text}: P80 cost {fmt.fmt_usd(float(row['cost_p80']))}, "
+            f"P(on time) {fmt.fmt_pct(float(row['p_on_time']))}, P(success >= target) "
+            f"{fmt.fmt_pct(float(row['p_success_at_least_target']))}"
+        )
