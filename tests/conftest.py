@@ -61,3 +61,20 @@ def small_run():
     return pmod.fit(
         "seed-cotrain", draws=200, tune=300, chains=2, prior_draws=500, priors_dir=SHIPPED
     )
+
+
+@pytest.fixture(scope="session")
+def prior_run(library):
+    """A Run whose "posterior" is 1,000 prior draws of seed-cotrain (no MCMC): enough to test
+    what is computed from draws (sweeps, sensitivity, decisions) in seconds."""
+    import pymc as pm
+    import xarray as xr
+
+    from probmodel.fit import Run, SamplerSettings, run_meta
+    from probmodel.model import build_model
+
+    scenario = library.scenario("seed-cotrain")
+    model = build_model(scenario)
+    prior = pm.sample_prior_predictive(draws=1000, model=model, random_seed=11)["prior"]
+    tree = xr.DataTree.from_dict({"posterior": prior.to_dataset()})
+    return Run(tree=tree, meta=run_meta(scenario, [], SamplerSettings()))

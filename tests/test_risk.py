@@ -1,0 +1,81 @@
+"""Risk measures against closed forms: lognormal percentiles, expected shortfall, joint confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from probmodel.analysis.risk import (
+    describe_draws,
+    expected_shortfall,
+    joint_confidence_budget,
+    joint_probability,
+    plan_risk,
+)
+from probmodel.errors import InvalidArgumentError
+
+MU, SIGMA, N = np.log(1e9), 0.8, 400_000
+
+
+@pytest.fixture(scope="module")
+def cost():
+    return np.random.default_rng(3).lognormal(MU, SIGMA, N)
+
+
+def test_percentiles_match_the_lognormal_quantiles(cost):
+    row = describe_draws(cost, point=1e9)
+    for p in (10, 50, 70, 80, 90):
+        exact = np.exp(MU + SIGMA * stats.norm.ppf(p / 100))
+        assert row[f"p{p}"] == pytest.approx(exact, rel=0.01), p
+
+
+def test_contingency_is_the_chosen_percentile_minus_the_point(cost):
+    row = describe_draws(cost, point=1e9, confidence=0.7)
+    assert row["contingency"] == pytest.approx(row["p70"] - 1e9, rel=1e-12)
+    assert row["contingency_p80"] == pytest.approx(row["p80"] - 1e9, rel=1e-12)
+    with pytest.raises(InvalidArgumentError, match="confidence = 1.5"):
+        describe_draws(cost, point=1e9, confidence=1.5)
+
+
+def test_expected_shortfall_beyond_p90_matches_the_lognormal_cvar(cost):
+    z = stats.norm.ppf(0.9)
+    exact = np.exp(MU + SIGMA**2 / 2) * stats.norm.cdf(SIGMA - z) / 0.1
+    assert expected_shortfall(cost, 0.9) == pytest.approx(exact, rel=0.02)
+    assert describe_draws(cost, None)["es_p90"] == expected_shortfall(cost, 0.9)
+
+
+def test_joint_probability_of_independent_outcomes_is_the_product(cost):
+    years = np.random.default_rng(4).uniform(0, 10, N)  # P(years <= 6) = 0.6
+    budget = np.exp(MU + SIGMA * stats.norm.ppf(0.75))
+    p = joint_probability(cost, budget, years, 6.0)
+    assert p == pytest.approx(0.75 * 0.6, abs=0.005)
+
+
+def test_jcl_budget_matches_the_closed_form_and_is_none_when_unreachable(cost):
+    years = np.random.default_rng(5).uniform(0, 10, N)  # on time by 9 years: q = 0.9
+    q, level = 0.9, 0.7
+    exact = np.exp(MU + SIGMA * stats.norm.ppf(level / q))  # P(cost <= B) * q = level
+    assert joint_confidence_budget(cost, years, 9.0, level) == pytest.approx(exact, rel=0.01)
+    assert joint_confidence_budget(cost, years, 5.0, 0.8) is None  # only 50% on time at all
+    b = joint_confidence_budget(cost, years, 9.0, 0.8)
+    assert joint_probability(cost, b, years, 9.0) >= 0.8
+
+
+def test_plan_risk_reports_every_joint_measure():
+    rng = np.random.default_rng(6)
+    cost, years, success = (
+        rng.lognormal(MU, SIGMA, 5000),
+        rng.uniform(0, 10, 5000),
+        rng.uniform(size=5000),
+    )
+    plan = {"budget_usd": 1e9, "deadline_years": 5.0, "performance_target": 0.8, "fleet_size": 10}
+    risk = plan_risk(plan, cost, years, success)
+    assert risk["p_cost_over_budget"] == pytest.approx(np.mean(cost > 1e9))
+    assert risk["p_cost_and_years_within"] == pytest.approx(np.mean((cost <= 1e9) & (years <= 5)))
+    assert risk["p_cost_within_and_success_at_least_target"] == pytest.approx(
+        np.mean((cost <= 1e9) & (success >= 0.8))
+    )
+    assert risk["jcl80_budget_usd"] is None and risk["jcl70_budget_usd"] is None  # 50% on time
+    none = plan_risk({"fleet_size": 10}, cost, years, success)
+    assert none["p_cost_over_budget"] is None and none["jcl70_budget_usd"] is None
