@@ -123,10 +123,16 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_cmd_update)
 
     s = sub.add_parser(
-        "compare", help="what moved between two saved runs (medians, shifts, widths)"
+        "compare", parents=[common],
+        help="RUN_B.nc: what moved between two runs; SCENARIO...: plans side by side on RUN's "
+        "posterior with paired probabilities; several .nc: runs side by side",
+    )  # fmt: skip
+    s.add_argument(
+        "run", type=Path, help="the reference run (A) whose posterior plans are scored on"
     )
-    s.add_argument("run_a", type=Path, help="the reference run (A)")
-    s.add_argument("run_b", type=Path, help="the run to compare with it (B)")
+    s.add_argument(
+        "others", nargs="+", help="another run file, several run files, or scenario names"
+    )
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_cmd_compare)
 

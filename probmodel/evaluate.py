@@ -79,6 +79,15 @@ def draws_outcomes(
     from probmodel.equations import NEW_DEPLOYMENT_EXPONENTS, WORLD_PARAMETERS
 
     names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT_EXPONENTS) if n in parameters]
+    missing = [n for n in WORLD_PARAMETERS if n not in parameters and n not in (constants or {})]
+    if missing or not names:
+        from probmodel.errors import ResultFileError
+
+        raise ResultFileError(
+            f"the draws lack world parameter(s) {', '.join(missing) or 'all'}: the run was "
+            "sampled with an older set of world parameters. Re-sample it (probmodel sample "
+            "SCENARIO) to score plans with the current equations."
+        )
     dims = parameters[names[0]].dims
     values = {n: parameters[n].transpose(*dims).values for n in names}
     values.update({k: float(v) for k, v in (constants or {}).items() if k not in values})

@@ -250,8 +250,8 @@ def test_update_and_compare_commands(specs, base, cheaper, tmp_path, capsys):
     out = capsys.readouterr().out
     updated = tmp_path / "base-updated.nc"
     assert updated.is_file() and "Pareto k" in out and "unit_cost_usd" in out
-    assert cmd_compare(SimpleNamespace(run_a=run_file, run_b=updated, json=True)) == 0
+    assert cmd_compare(SimpleNamespace(run=run_file, others=[updated], json=True)) == 0
     assert json.loads(capsys.readouterr().out)["evidence_added"] == ["cheap-arm"]
-    assert cmd_compare(SimpleNamespace(run_a=run_file, run_b=updated, json=False)) == 0
+    assert cmd_compare(SimpleNamespace(run=run_file, others=[updated], json=False)) == 0
     text = capsys.readouterr().out
     assert "evidence added: cheap-arm" in text and "unit_cost_usd" in text

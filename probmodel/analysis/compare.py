@@ -109,16 +109,118 @@ def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> 
 
 
 def cmd_compare(args) -> int:
-    """``probmodel compare RUN_A RUN_B [--json]``: print what moved from run A to run B."""
-    from probmodel.api import load_run
+    """``probmodel compare RUN OTHER...``.
 
-    result = compare_runs(load_run(args.run_a), load_run(args.run_b))
-    result["run_a"]["file"], result["run_b"]["file"] = str(args.run_a), str(args.run_b)
-    if getattr(args, "json", False):
-        print(json.dumps(result, indent=2))
+    With one other run file: what moved from run A to run B. With scenario names: those plans
+    side by side on RUN's posterior, with paired probabilities that one is cheaper, faster or
+    better than another. With several run files: their outcomes side by side (paired only when
+    the runs share their world draws).
+    """
+    from probmodel.api import Library, load_run
+
+    others = list(args.others)
+    runs = [o for o in others if str(o).endswith(".nc")]
+    if runs and len(runs) != len(others):
+        raise InvalidArgumentError(
+            f"compare {args.run} {' '.join(map(str, others))}: give either run files (.nc) or "
+            "scenario names after the run, not both."
+        )
+    base = load_run(args.run)
+    if len(runs) == 1:
+        result = compare_runs(base, load_run(runs[0]))
+        result["run_a"]["file"], result["run_b"]["file"] = str(args.run), str(runs[0])
+        if getattr(args, "json", False):
+            print(json.dumps(result, indent=2))
+        else:
+            print_comparison(result)
+        return 0
+    if runs:
+        result = compare_run_files([base, *[load_run(r) for r in runs]])
     else:
-        print_comparison(result)
+        from probmodel.analysis.plans import compare_plans
+
+        lib = Library.open(getattr(args, "priors", None))
+        result = compare_plans(base, [lib.scenario(name) for name in [base.name, *others]])
+    if getattr(args, "json", False):
+        print(json.dumps(result, indent=2, default=float))
+    else:
+        print_plan_comparison(result)
     return 0
+
+
+def compare_run_files(runs: list) -> dict[str, Any]:
+    """Several runs side by side; pairwise probabilities only when their world draws coincide
+    (same evidence, priors and sampler settings, different plans), else marginal rows only."""
+    from probmodel.analysis.plans import PAIRWISE, pairwise_probabilities
+    from probmodel.analysis.risk import plan_risk
+
+    names = [f"{r.name}" for r in runs]
+    if len(set(names)) != len(names):
+        names = [f"{r.name}#{i + 1}" for i, r in enumerate(runs)]
+    posts = [r.tree["posterior"].to_dataset() for r in runs]
+    world = [n for n in WORLD_PARAMETERS if all(n in p for p in posts)]
+    paired = bool(world) and all(
+        p[n].shape == posts[0][n].shape and np.array_equal(p[n].values, posts[0][n].values)
+        for p in posts[1:]
+        for n in world
+    )
+    rows = []
+    for name, run, post in zip(names, runs, posts, strict=True):
+        cost = post["cost_net_usd"].values.ravel()
+        years, success = post["years"].values.ravel(), post["success_rate"].values.ravel()
+        risk = plan_risk(run.plan, cost, years, success)
+        rows.append({
+            "scenario": name, "title": run.scenario["title"],
+            "cost_p50": float(np.median(cost)), "cost_p80": float(np.quantile(cost, 0.8)),
+            "years_p50": float(np.median(years)), "years_p80": float(np.quantile(years, 0.8)),
+            "success_p10": float(np.quantile(success, 0.1)),
+            "success_p50": float(np.median(success)),
+            "success_p90": float(np.quantile(success, 0.9)),
+            "p_cost_over_budget": risk["p_cost_over_budget"],
+            "p_success_at_least_target": risk["p_success_at_least_target"],
+            "prior_overrides": [],
+        })  # fmt: skip
+    result: dict[str, Any] = {"run": names[0], "paired": paired, "plans": rows}
+    if paired:
+        per_run = {n: {k: p[k].values for k in PAIRWISE} for n, p in zip(names, posts, strict=True)}
+        result["pairwise"] = pairwise_probabilities(per_run)
+    return result
+
+
+def print_plan_comparison(result: dict[str, Any]) -> None:
+    """Print plans side by side, then the paired pairwise probabilities."""
+    from probmodel.cli import _table
+    from probmodel.report import formatting as fmt
+
+    def pct(p):
+        return fmt.fmt_pct(p) if p is not None else "—"
+
+    _table(
+        f"Plans side by side on the posterior of {result['run']}"
+        + ("" if result["paired"] else " (runs with different world draws: not paired)"),
+        ["plan", "cost P50", "cost P80", "P(>budget)", "years P50", "years P80",
+         "success P10-P90", "P(>=target)"],
+        [
+            (r["scenario"], fmt.fmt_usd(r["cost_p50"]), fmt.fmt_usd(r["cost_p80"]),
+             pct(r["p_cost_over_budget"]), fmt.fmt_number(r["years_p50"]),
+             fmt.fmt_number(r["years_p80"]),
+             f"{fmt.fmt_pct(r['success_p10'])}-{fmt.fmt_pct(r['success_p90'])}",
+             pct(r["p_success_at_least_target"]))
+            for r in result["plans"]
+        ],
+        keep_first=True,
+    )  # fmt: skip
+    for outcome, block in result.get("pairwise", {}).items():
+        matrix = block["p_row_beats_column"]
+        names = list(matrix)
+        _table(
+            f"P(row is {block['meaning']} than column), paired draws ({outcome})",
+            ["plan", *names],
+            [(a, *(pct(matrix[a].get(b)) if a != b else "—" for b in names)) for a in names],
+            keep_first=True,
+        )
+    if not result["paired"]:
+        print("These runs do not share their world draws, so no paired probabilities are given.")
 
 
 def print_comparison(result: dict[str, Any], title: str | None = None) -> None:

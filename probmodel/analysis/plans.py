@@ -8,6 +8,7 @@ its prior overrides are not (they would need their own run), and the table says 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -37,9 +38,11 @@ def score_plans(run, scenarios: list[Scenario]) -> xr.Dataset:
     return xr.concat(scored, dim=pd.Index([s.name for s in scenarios], name="plan"))
 
 
-def plan_rows(run, scenarios: list[Scenario]) -> list[dict[str, Any]]:
+def plan_rows(
+    run, scenarios: list[Scenario], scores: xr.Dataset | None = None
+) -> list[dict[str, Any]]:
     """One row per plan: cost, years and success percentiles and the plan's own risks."""
-    scores = score_plans(run, scenarios)
+    scores = score_plans(run, scenarios) if scores is None else scores
     rows = []
     for scenario in scenarios:
         ds = scores.sel(plan=scenario.name)
@@ -114,3 +117,48 @@ def cmd_plans(args) -> int:
         )
     print("Cost is net of a deployed fleet's paid work; success is on unseen tasks.")
     return 0
+
+
+PAIRWISE = {
+    "cost_net_usd": ("cheaper", np.less),
+    "years": ("faster", np.less),
+    "success_rate": ("better on unseen tasks", np.greater),
+}
+"""Outcome -> (what "row beats column" means, the comparison), for pairwise probabilities."""
+
+
+def pairwise_probabilities(outcomes: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, Any]:
+    """P(plan A beats plan B) for every ordered pair, computed on paired draws.
+
+    ``outcomes`` maps plan name -> {outcome name -> draws}; the draws of different plans must
+    come from the same posterior draws (same world), so each comparison is made draw by draw
+    rather than from marginal intervals. Ties count as half.
+    """
+    names = list(outcomes)
+    result = {}
+    for outcome, (meaning, beats) in PAIRWISE.items():
+        if not all(outcome in outcomes[n] for n in names):
+            continue
+        draws = {n: np.asarray(outcomes[n][outcome], dtype=float).ravel() for n in names}
+        matrix = {
+            a: {
+                b: float(np.mean(beats(draws[a], draws[b])) + 0.5 * np.mean(draws[a] == draws[b]))
+                for b in names
+                if b != a
+            }
+            for a in names
+        }
+        result[outcome] = {"meaning": meaning, "p_row_beats_column": matrix}
+    return result
+
+
+def compare_plans(run, scenarios: list[Scenario]) -> dict[str, Any]:
+    """Side-by-side summary of several plans on one posterior, with paired probabilities."""
+    scores = score_plans(run, scenarios)
+    per_plan = {s.name: {k: scores[k].sel(plan=s.name).values for k in PAIRWISE} for s in scenarios}
+    return {
+        "run": run.name,
+        "paired": True,
+        "plans": plan_rows(run, scenarios, scores),
+        "pairwise": pairwise_probabilities(per_plan),
+    }

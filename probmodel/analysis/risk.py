@@ -80,16 +80,21 @@ def joint_probability(cost, budget, years=None, deadline=None, success=None, tar
     return float(ok.mean())
 
 
-def joint_confidence_budget(cost, years, deadline: float, level: float = 0.8) -> float | None:
-    """Smallest budget B with P(cost <= B and years <= deadline) >= ``level`` (JCL budget).
+def joint_confidence_budget(
+    cost, years, deadline: float, level: float = 0.8, success=None, target: float | None = None
+) -> float | None:
+    """Smallest budget B with P(cost <= B and years <= deadline) >= ``level`` (JCL budget); with
+    ``success`` and ``target``, also requiring success >= target in the same draws.
 
     ``None`` when even an unlimited budget cannot reach the level, because the plan finishes by
-    the deadline in fewer than ``level`` of the draws.
+    the deadline (and reaches the target) in fewer than ``level`` of the draws.
     """
     if not 0 < level < 1:
         raise InvalidArgumentError(f"level = {level!r}: must be between 0 and 1.")
     cost = np.asarray(cost, dtype=float).ravel()
     on_time = np.asarray(years, dtype=float).ravel() <= deadline
+    if target is not None:
+        on_time &= np.asarray(success, dtype=float).ravel() >= target
     order = np.argsort(cost)
     reached = np.cumsum(on_time[order]) / cost.size
     hit = np.flatnonzero(reached >= level - 1e-12)
