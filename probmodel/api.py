@@ -165,15 +165,73 @@ def load_run(path: str | Path) -> Run:
 def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = None) -> Path:
     """Write the self-contained HTML report of a run.
 
-    The report also scores every scenario's plan in the spec folder on the run's posterior
-    (cost, years and success side by side); without a readable spec folder that table is left out.
+    With a readable spec folder, the report also scores every scenario's plan on the run's
+    posterior (cost, years and success side by side) and answers the budget committee's
+    questions (:func:`decision_inputs`); without one, those sections are left out.
     """
-    from probmodel.analysis.plans import plan_rows
     from probmodel.report.html import write_report as _write
 
+    plans = decisions = None
     try:
         lib = Library.open(priors_dir)
-        plans = plan_rows(run, [lib.scenario(n) for n in lib.scenario_names()])
+        scenarios = [lib.scenario(n) for n in lib.scenario_names()]
     except ProbmodelError:
-        plans = None
-    return _write(run, path, plans=plans)
+        scenarios = []
+    if scenarios and run.name in {s.name for s in scenarios}:
+        from probmodel.analysis.plans import plan_rows
+
+        try:
+            plans = plan_rows(run, scenarios)
+            decisions = decision_inputs(run, scenarios)
+        except ProbmodelError:
+            plans = decisions = None
+    return _write(run, path, plans=plans, decisions=decisions)
+
+
+def decision_inputs(run: Run, scenarios: list[Scenario]) -> dict[str, Any] | None:
+    """The answers of :func:`probmodel.analysis.decisions.answer` and the draws and tables the
+    report's decision figures need (``None`` when the run's plan sets no deadline)."""
+    from probmodel.analysis.decisions import answer
+    from probmodel.analysis.plans import run_constants, score_plans
+    from probmodel.analysis.sensitivity import tornado
+    from probmodel.analysis.sweep import sweep
+
+    if run.plan.get("deadline_years") is None:
+        return None
+    answers = answer(run, scenarios, fast=True)
+    own = next(s for s in scenarios if s.name == run.name)
+    post = run.tree["posterior"].to_dataset()
+    chosen = [s for s in scenarios if s.name in answers["decision_set"]]
+    chosen.sort(key=lambda s: answers["decision_set"].index(s.name))
+    scores = score_plans(run, chosen)
+    comparison = {
+        s.name: {k: scores[k].sel(plan=s.name).values for k in ("cost_net_usd", "years",
+                                                                 "success_rate")}
+        for s in chosen
+    }  # fmt: skip
+    limits = {s.name: vars(s.plan) for s in chosen}
+    axes = _report_sweep_axes(own)
+    return {
+        "answers": answers,
+        "cost": post["cost_net_usd"].values,
+        "years": post["years"].values,
+        "comparison": comparison,
+        "limits": limits,
+        "tornado": tornado(post, own.plan, answers["sensitivity"]["outcome"], run_constants(run)),
+        "sweep": sweep(run, own, axes) if axes else None,
+        "sweep_axes": list(axes),
+    }
+
+
+def _report_sweep_axes(scenario: Scenario) -> dict[str, str]:
+    """Fleet size x real share around the scenario's plan (fleet-solved plans: sites instead)."""
+    plan = scenario.plan
+    second = ("real_share", "0.1:1:10")
+    if plan.video_share or plan.world_model_share:  # other shares fixed: vary sites instead
+        second = ("sites", "10:10000:7:log")
+    if plan.fleet_size is None:
+        return {"sites": "10:10000:7:log", "real_share": "0.1:1:10"} if second[0] != "sites" else {}
+    return {
+        "fleet_size": f"{plan.fleet_size / 10:g}:{plan.fleet_size * 4:g}:9:log",
+        second[0]: second[1],
+    }

@@ -181,6 +181,34 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_cmd_optimize)
 
+    s = sub.add_parser(
+        "sensitivity", parents=[common],
+        help="which assumption drives an outcome: tornado and variance-based ranking (SALib)",
+    )  # fmt: skip
+    s.add_argument("run", type=Path, help="a saved run (.nc)")
+    s.add_argument(
+        "--outcome", default="cost_total_usd", help="outcome to explain (cost_total_usd)"
+    )
+    s.add_argument("--scenario", help="explain this scenario's plan on the run's posterior")
+    s.add_argument("--top", type=int, default=10, help="rows to show (10)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(handler=_cmd_sensitivity)
+
+    s = sub.add_parser(
+        "voi", parents=[common],
+        help="value of information (EVPI, EVPPI per parameter, in USD) for a choice between plans",
+    )  # fmt: skip
+    s.add_argument("run", type=Path, help="a saved run (.nc)")
+    s.add_argument("scenarios", nargs="+", help="the plans to choose between (scenario names)")
+    s.add_argument(
+        "--penalty", type=float,
+        help="USD cost of missing a plan's deadline or performance target (default: the largest "
+        "budget among the plans)",
+    )  # fmt: skip
+    s.add_argument("--top", type=int, default=10, help="rows to show (10)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(handler=_cmd_voi)
+
     s = sub.add_parser("evidence", help="evidence records")
     ev = s.add_subparsers(dest="evidence_command", metavar="SUBCOMMAND", required=True)
     e = ev.add_parser("list", parents=[common], help="list the evidence records")
@@ -312,6 +340,18 @@ def _cmd_optimize(args) -> int:
     from probmodel.analysis.optimize import cmd_optimize
 
     return cmd_optimize(args)
+
+
+def _cmd_sensitivity(args) -> int:
+    from probmodel.analysis.sensitivity import cmd_sensitivity
+
+    return cmd_sensitivity(args)
+
+
+def _cmd_voi(args) -> int:
+    from probmodel.analysis.voi import cmd_voi
+
+    return cmd_voi(args)
 
 
 def _cmd_plans(args) -> int:

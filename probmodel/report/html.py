@@ -94,7 +94,12 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def write_report(run, path: str | Path, plans: list[dict[str, Any]] | None = None) -> Path:
+def write_report(
+    run,
+    path: str | Path,
+    plans: list[dict[str, Any]] | None = None,
+    decisions: dict[str, Any] | None = None,
+) -> Path:
     """Write the HTML report of ``run`` to ``path`` atomically and return the path.
 
     Parameters
@@ -103,16 +108,22 @@ def write_report(run, path: str | Path, plans: list[dict[str, Any]] | None = Non
     path : str or Path
     plans : list of dict, optional
         Rows of :func:`probmodel.analysis.plans.plan_rows`: other plans scored on this posterior.
+    decisions : dict, optional
+        :func:`probmodel.analysis.decisions.answer` plus figures' inputs (see
+        :func:`probmodel.api.write_report`).
 
     Returns
     -------
     pathlib.Path
     """
-    return io.write_text(path, render_report(run, plans=plans))
+    return io.write_text(path, render_report(run, plans=plans, decisions=decisions))
 
 
 def render_report(
-    run, summary: dict[str, Any] | None = None, plans: list[dict[str, Any]] | None = None
+    run,
+    summary: dict[str, Any] | None = None,
+    plans: list[dict[str, Any]] | None = None,
+    decisions: dict[str, Any] | None = None,
 ) -> str:
     """The report as one HTML string (``summary`` defaults to :func:`probmodel.api.summarize`)."""
     from probmodel.analysis.evidence import provenance
@@ -123,6 +134,7 @@ def render_report(
     sections = [
         _header(run),
         _headline(summary),
+        _decisions_section(run, summary, decisions),
         _outcome_tables(summary),
         _plans_section(run, plans),
         _figures(run),
@@ -284,7 +296,8 @@ def _header(run) -> str:
     )
     nav = "".join(
         f'<a href="#{a}">{esc(t)}</a>'
-        for a, t in (("headline", "Headline risk"), ("outcomes", "Outcomes"), ("plans", "Plans"),
+        for a, t in (("headline", "Headline risk"), ("decisions", "Decisions"),
+                     ("outcomes", "Outcomes"), ("plans", "Plans"),
                      ("figures", "Figures"),
                      ("priors", "Priors"), ("evidence", "Evidence"), ("provenance", "What moved"),
                      ("diagnostics", "Diagnostics"))
@@ -482,6 +495,171 @@ def _outcome_row(name: str, row: dict[str, float]) -> list[Any]:
         interval_text(name, row["ci_low"], row["ci_high"], with_unit=False),
         f("point"), f("contingency_p80") if "contingency_p80" in row else "—",
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions: the four questions a budget committee asks
+# --------------------------------------------------------------------------------------------
+
+
+def _outcome_words(name: str) -> str:
+    """An outcome's description without its unit ("total cost less the value of ...")."""
+    text = OUTCOMES.get(name, name)
+    return text[: text.rfind("[")].strip() if "[" in text else text
+
+
+def _mc_error(se: float | None) -> str:
+    return f" (± {esc(fmt_usd(se))} Monte Carlo error)" if se is not None else ""
+
+
+def _decisions_section(run, summary: dict[str, Any], d: dict[str, Any] | None) -> str:
+    """Budget for 80% joint confidence, the cheapest plan at it, the assumption that matters
+    most and what knowing it is worth; then the figures behind the answers."""
+    if not d:
+        return ""
+    from probmodel.report import decision_plots as dp
+
+    a = d["answers"]
+    level, deadline = round(100 * a["level"]), a["deadline_years"]
+    own = a["budget_for_confidence"]
+    q1 = (
+        f"A budget of <strong>{esc(fmt_usd(own['jcl_budget_usd']))}</strong> gives {level}% "
+        f"confidence of finishing within {esc(fmt_years(deadline))} (joint confidence: cost within "
+        "budget and data in by the deadline, in the same draws)."
+        if own["jcl_budget_usd"] is not None
+        else f"No budget gives {level}% confidence of finishing within {esc(fmt_years(deadline))}: "
+        f"this plan is on time in only {esc(fmt_pct(own['p_on_time']))} of the draws."
+    )
+    if own.get("jcl_with_target_budget_usd") is not None:
+        q1 += (
+            f" Also reaching the {esc(fmt_share(own['performance_target']))} performance target "
+            f"in the same draws takes <strong>{esc(fmt_usd(own['jcl_with_target_budget_usd']))}"
+            "</strong>."
+        )
+    elif own.get("performance_target") is not None:
+        q1 += (
+            f" No budget gives {level}% confidence of also reaching the "
+            f"{esc(fmt_share(own['performance_target']))} performance target."
+        )
+    c, ct = a["cheapest"], a["cheapest_with_target"]
+    q2 = (
+        f"Cheapest at {level}% confidence of finishing within {esc(fmt_years(deadline))}: "
+        f"<code>{esc(c['scenario'])}</code> ({esc(c['title'])}), "
+        f"<strong>{esc(fmt_usd(c['jcl_budget_usd']))}</strong>"
+        f", but its median success on unseen tasks is {esc(fmt_share(c['success_p50']))}."
+        if c
+        else f"No candidate plan reaches {level}% confidence of finishing within the deadline."
+    )
+    if ct:
+        q2 += (
+            f" Cheapest that also reaches its own performance target at that confidence: "
+            f"<code>{esc(ct['scenario'])}</code>, "
+            f"<strong>{esc(fmt_usd(ct['jcl_with_target_budget_usd']))}</strong>."
+        )
+    top = a["most_important"]
+    sens = a["sensitivity"]
+    q3 = (
+        f"<code>{esc(top['parameter'])}</code>: knowing it would remove "
+        f"<strong>{esc(fmt_pct(top['S1']))}</strong> of the variance of "
+        f"{esc(_outcome_words(sens['outcome']))} (first-order Sobol index from the posterior draws, "
+        f"SALib delta method; {esc(WORLD_PARAMETERS.get(top['parameter'], ''))})."
+        if top
+        else "No sampled parameter to rank."
+    )
+    v = a["value_of_most_important"]
+    voi = a["voi"]
+    q4 = (
+        f"Choosing between {', '.join(f'<code>{esc(n)}</code>' for n in a['decision_set'])}, "
+        f"resolving <code>{esc(top['parameter'])}</code> before committing is worth up to "
+        f"<strong>{esc(fmt_usd(v['evppi']))}</strong>{_mc_error(v.get('se'))}; resolving every "
+        f"uncertainty (EVPI) is worth "
+        f"{esc(fmt_usd(voi['evpi']['value']))}. Missing the deadline or the target is priced at "
+        f"{esc(fmt_usd(a['penalty_usd']))}."
+        if v is not None and top
+        else "Value of information not available."
+    )
+    best_voi = voi["evppi"][0] if voi.get("evppi") else None
+    if best_voi is not None and top and best_voi["parameter"] != top["parameter"]:
+        q4 += (
+            f" The uncertainty most worth resolving for this choice is "
+            f"<code>{esc(best_voi['parameter'])}</code>: up to "
+            f"<strong>{esc(fmt_usd(best_voi['evppi']))}</strong>."
+        )
+    q1_title = f"What budget gives {level}% confidence of finishing within {fmt_years(deadline)}?"
+    items = [(q1_title, q1),
+             ("Which plan is cheapest at that confidence?", q2),
+             ("Which assumption matters most?", q3),
+             ("What would it be worth to know it?", q4)]  # fmt: skip
+    answers = "".join(f"<h3>{esc(q)}</h3><p>{text}</p>" for q, text in items)
+    jcl_rows = [
+        [Html(f"<code>{esc(r['scenario'])}</code>"), fmt_pct(r["p_on_time"]),
+         fmt_usd(r["jcl_budget_usd"]) if r["jcl_budget_usd"] is not None else "not reachable",
+         fmt_usd(r["jcl_with_target_budget_usd"]) if r["jcl_with_target_budget_usd"] is not None
+         else "not reachable", fmt_share(r["success_p50"])]
+        for r in sorted(a["plans"], key=lambda r: (r["jcl_budget_usd"] is None, r["jcl_budget_usd"] or 0))
+    ]  # fmt: skip
+    evppi_rows = [
+        [Html(f"<code>{esc(r['parameter'])}</code>"), fmt_usd(r["evppi"]),
+         fmt_usd(r["se"]) if r.get("se") is not None else "—"]
+        for r in voi.get("evppi", [])[:10]
+    ]  # fmt: skip
+    figures = [
+        (lambda: dp.jcl_scatter(d["cost"], d["years"], run.plan.get("budget_usd"), deadline),
+         "Cost x schedule", "Every posterior draw of this plan; contours hold 50%, 80% and 95% of "
+         "the draws; the lower-left corner cut off by the budget and the deadline is the joint "
+         "confidence level."),
+        (lambda: dp.plan_comparison(d["comparison"], d["limits"]), "Plans side by side",
+         "The plans of the value-of-information decision, on the same posterior draws."),
+        (lambda: dp.tornado(d["tornado"], sens["outcome"]), "Tornado",
+         "Each bar: the outcome with one parameter at its posterior P10 (grey) or P90 (blue) and "
+         "every other at its median."),
+        (lambda: dp.variance_ranking(sens["rows"], sens["outcome"]), "Variance ranking",
+         "First-order Sobol index (share of variance removed if the parameter were known) with "
+         "its 95% interval, estimated from the posterior draws with SALib's delta method."),
+    ]  # fmt: skip
+    for variable in ("cost_p80", "p_on_time", "p_success_at_least_target"):
+        if d.get("sweep") is not None and variable in d["sweep"]:
+            figures.append((
+                (lambda var=variable: dp.sweep_heatmap(d["sweep"], var, d["sweep_axes"][0],
+                                                       d["sweep_axes"][1])),
+                f"Sweep {variable}",
+                f"{d['sweep'][variable].attrs.get('description', variable)} for plans varying "
+                f"{' and '.join(d['sweep_axes'])}, the rest as in this scenario; scored on the "
+                "posterior draws without re-sampling (probmodel sweep).",
+            ))  # fmt: skip
+    blocks = [
+        f'<figure><img src="{plots.figure_to_data_uri(make())}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+        for make, alt, caption in figures
+    ]
+    return section(
+        "decisions",
+        "Decisions: what to fund",
+        answers,
+        f"<h3>Budget for {level}% joint confidence, every plan (deadline "
+        f"{esc(fmt_years(deadline))})</h3>",
+        scroll(
+            table(
+                [
+                    "plan",
+                    "P(on time)",
+                    f"budget for {level}% JCL",
+                    "… and performance target",
+                    "median success",
+                ],
+                jcl_rows,
+                numeric=range(1, 5),
+            )
+        ),  # fmt: skip
+        f"<h3>Value of information for the choice between {esc(', '.join(a['decision_set']))}</h3>",
+        para(voi["method"], "muted"),
+        table(
+            ["parameter", "EVPPI (worth of knowing it first)", "Monte Carlo error"],
+            evppi_rows,
+            numeric=range(1, 3),
+        ),  # fmt: skip
+        *blocks,
+    )
 
 
 # --------------------------------------------------------------------------------------------
