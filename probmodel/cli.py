@@ -134,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
         "others", nargs="+", help="another run file, several run files, or scenario names"
     )
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument(
+        "--figure", type=Path, help="also save the side-by-side figure (.png, .svg, .pdf)"
+    )
     s.set_defaults(handler=_cmd_compare)
 
     s = sub.add_parser(
@@ -158,6 +161,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--grid-file", type=Path, help="a TOML file with a [grid] table of axes")
     s.add_argument("--scenario", help="vary this scenario's plan (default: the run's)")
     s.add_argument("--out", type=Path, help="results file (default: RUN-sweep.nc beside RUN)")
+    s.add_argument(
+        "--figures", type=Path,
+        help="folder for heat maps of P80 cost, P(on time) and P(success >= target) over the "
+        "first two axes (the others at their middle values)",
+    )  # fmt: skip
     s.set_defaults(handler=_cmd_sweep)
 
     s = sub.add_parser(

@@ -78,6 +78,14 @@ def write_dataset(ds, path: str | Path) -> Path:
     return path
 
 
+def write_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Save a Matplotlib figure (format from the suffix: .png, .svg, .pdf) atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+    return path
+
+
 def load_dataset(path: str | Path):
     """Read a netCDF Dataset written by :func:`write_dataset`, with a clear error if it is not
     one."""

@@ -96,9 +96,14 @@ def test_sweep_and_optimize_commands(prior_run, tmp_path, capsys):
     run_path = prior_run.save(tmp_path / "seed-cotrain.nc")
     out = tmp_path / "grid.nc"
     argv = ["sweep", str(run_path), "--grid", "fleet_size=1000:5000:3", "--grid", "sites=10,100",
-            "--out", str(out)]  # fmt: skip
+            "--out", str(out), "--figures", str(tmp_path / "maps")]  # fmt: skip
     assert main(argv) == 0
     assert "scored 6 plans x 1,000 posterior draws" in capsys.readouterr().out
+    assert {p.name for p in (tmp_path / "maps").glob("*.png")} == {
+        "cost_p80.png",
+        "p_on_time.png",
+        "p_success_at_least_target.png",
+    }
     from probmodel.io import load_dataset
 
     assert load_dataset(out).sizes == {"fleet_size": 3, "sites": 2}
@@ -106,3 +111,22 @@ def test_sweep_and_optimize_commands(prior_run, tmp_path, capsys):
                  "--require", "on_time>=0.5"])  # fmt: skip
     text = capsys.readouterr().out
     assert code == 0 and "Best by cost_p80" in text and "bootstrap" in text
+
+
+def test_compare_scenarios_prints_paired_probabilities_and_saves_a_figure(
+    prior_run, tmp_path, capsys
+):
+    run_path = prior_run.save(tmp_path / "seed-cotrain.nc")
+    figure = tmp_path / "side-by-side.png"
+    assert main(["compare", str(run_path), "seed-real-only", "--figure", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert "P(row is cheaper than column)" in out and "seed-real-only" in out
+    assert figure.stat().st_size > 1000
+    assert main(["compare", str(run_path), "seed-real-only", "--json"]) == 0
+    import json
+
+    result = json.loads(capsys.readouterr().out)
+    p = result["pairwise"]["cost_net_usd"]["p_row_beats_column"]
+    assert p["seed-cotrain"]["seed-real-only"] + p["seed-real-only"][
+        "seed-cotrain"
+    ] == pytest.approx(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -142,9 +143,16 @@ def cmd_compare(args) -> int:
         lib = Library.open(getattr(args, "priors", None))
         result = compare_plans(base, [lib.scenario(name) for name in [base.name, *others]])
     if getattr(args, "json", False):
-        print(json.dumps(result, indent=2, default=float))
+        shown = {k: v for k, v in result.items() if k not in ("draws", "limits")}
+        print(json.dumps(shown, indent=2, default=float))
     else:
         print_plan_comparison(result)
+    if getattr(args, "figure", None):
+        from probmodel.io import write_figure
+        from probmodel.report.decision_plots import plan_comparison
+
+        fig = plan_comparison(result["draws"], result["limits"])
+        print(f"wrote {write_figure(fig, args.figure)}", file=sys.stderr)
     return 0
 
 
@@ -180,7 +188,11 @@ def compare_run_files(runs: list) -> dict[str, Any]:
             "p_success_at_least_target": risk["p_success_at_least_target"],
             "prior_overrides": [],
         })  # fmt: skip
-    result: dict[str, Any] = {"run": names[0], "paired": paired, "plans": rows}
+    result: dict[str, Any] = {
+        "run": names[0], "paired": paired, "plans": rows,
+        "draws": {n: {k: p[k].values for k in PAIRWISE} for n, p in zip(names, posts, strict=True)},
+        "limits": {n: r.plan for n, r in zip(names, runs, strict=True)},
+    }  # fmt: skip
     if paired:
         per_run = {n: {k: p[k].values for k in PAIRWISE} for n, p in zip(names, posts, strict=True)}
         result["pairwise"] = pairwise_probabilities(per_run)

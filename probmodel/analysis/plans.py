@@ -161,4 +161,6 @@ def compare_plans(run, scenarios: list[Scenario]) -> dict[str, Any]:
         "paired": True,
         "plans": plan_rows(run, scenarios, scores),
         "pairwise": pairwise_probabilities(per_plan),
+        "draws": per_plan,
+        "limits": {s.name: vars(s.plan) for s in scenarios},
     }

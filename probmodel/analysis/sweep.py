@@ -297,6 +297,14 @@ def cmd_sweep(args) -> int:
         f"{elapsed:.2f} s; saved {out}"
     )
     _print_best(ds)
+    if args.figures and len(ds.dims) >= 2:
+        from probmodel.io import write_figure
+        from probmodel.report.decision_plots import sweep_heatmap
+
+        x, y = list(ds.dims)[:2]
+        for variable in ("cost_p80", "p_on_time", "p_success_at_least_target"):
+            path = write_figure(sweep_heatmap(ds, variable, x, y), args.figures / f"{variable}.png")
+            print(f"wrote {path}")
     return 0
 
 

@@ -154,9 +154,20 @@ def sweep_heatmap(
     ax.set_ylabel(ds[y].attrs.get("description", y))
     fig.colorbar(mesh, ax=ax, label=ds[variable].attrs.get("description", variable))
     held = ", ".join(f"{k} = {fmt_number(float(v))}" for k, v in sel.items())
-    ax.set_title(f"{ds[variable].attrs.get('description', variable)}" + (f"\n({held})" if held else ""),
-                 loc="left", fontsize=10)  # fmt: skip
+    question = HEATMAP_QUESTIONS.get(variable, ds[variable].attrs.get("description", variable))
+    ax.set_title(question + (f"\n({held})" if held else ""), loc="left", fontsize=10)
     return fig
+
+
+HEATMAP_QUESTIONS = {
+    "cost_p50": "What does each plan cost? Median net cost",
+    "cost_p80": "What does each plan cost at 80% confidence? P80 net cost",
+    "cost_p90": "What does each plan cost at 90% confidence? P90 net cost",
+    "p_on_time": "Which plans finish by the deadline? P(years <= deadline)",
+    "p_success_at_least_target": "Which plans reach the performance target? P(success >= target)",
+    "p_cost_within_budget": "Which plans stay within budget? P(net cost <= budget)",
+    "p_cost_and_years_within": "Which plans fit budget and deadline together? Joint confidence",
+}
 
 
 def variable_unit_name(variable: str) -> str:
