@@ -280,7 +280,7 @@ def parse_evidence(
         problems.add("", table, "an evidence file must be a TOML table.")
         return None
     kind = table.get("kind", MISSING)
-    if kind not in KINDS:
+    if not _one_of(kind, KINDS):
         hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
         problems.add("kind", kind, f"unknown evidence kind.{hint} Allowed: {', '.join(KINDS)}.")
         return None
@@ -289,7 +289,7 @@ def parse_evidence(
     if not isinstance(record_id, str) or not ID_PATTERN.match(record_id):
         problems.add("id", record_id, "must be lower-case letters, digits and single hyphens.")
     confidence = table.get("confidence", MISSING)
-    if confidence not in CONFIDENCE_WIDENING:
+    if not _one_of(confidence, CONFIDENCE_WIDENING):
         problems.add(
             "confidence",
             confidence,
@@ -321,7 +321,7 @@ def parse_evidence(
 
 def _measurement(table, quantities, problems) -> dict | None:
     quantity = table.get("quantity", MISSING)
-    if quantity not in quantities:
+    if not _one_of(quantity, quantities):
         hint = did_you_mean(str(quantity), quantities) if isinstance(quantity, str) else ""
         problems.add(
             "quantity",
@@ -329,7 +329,7 @@ def _measurement(table, quantities, problems) -> dict | None:
             f"not a model quantity.{hint} Allowed: {', '.join(sorted(quantities))}.",
         )
     scale = table.get("scale", "linear")
-    if scale not in SCALES:
+    if not _one_of(scale, SCALES):
         problems.add("scale", scale, f"Allowed: {', '.join(SCALES)}.")
         scale = "linear"
     value, sd = _value_and_sd(table, scale, problems)
@@ -340,7 +340,7 @@ def _measurement(table, quantities, problems) -> dict | None:
 
 def _axis(table, problems) -> str | None:
     axis = table.get("axis", MISSING)
-    if axis not in AXES:
+    if not _one_of(axis, AXES):
         hint = did_you_mean(str(axis), AXES) if isinstance(axis, str) else ""
         if isinstance(axis, str) and axis.rstrip("s") in ("environment", "object", "scene", "site"):
             hint = " Environments, objects and scenes use 'diversity'."
@@ -458,7 +458,7 @@ def _ci95(table, problems) -> tuple[float | None, float | None]:
 
 def _effect(table, quantities, problems) -> dict | None:
     transfer = table.get("transfer", MISSING)
-    if transfer not in TRANSFERS:
+    if not _one_of(transfer, TRANSFERS):
         hint = did_you_mean(str(transfer), TRANSFERS) if isinstance(transfer, str) else ""
         problems.add(
             "transfer",
@@ -521,7 +521,9 @@ def _effect(table, quantities, problems) -> dict | None:
             return None
         ratio_table["relative_change"] = 1 + change  # checked below as a ratio on a log scale
     ratio, log_sd = _value_and_sd(ratio_table, "log", problems, value_key="relative_change")
-    if None in (transfer, axis, base_real, added, success, ratio) or transfer not in TRANSFERS:
+    if None in (transfer, axis, base_real, added, success, ratio) or not _one_of(
+        transfer, TRANSFERS
+    ):
         return None
     return {
         "transfer": transfer,
@@ -627,3 +629,8 @@ def _citation(table, problems) -> Citation | None:
     return Citation(
         **{k: table[k] for k in CITATION_KEYS & table.keys() if k != "year"}, year=int(year)
     )
+
+
+def _one_of(value, allowed) -> bool:
+    """Whether a value read from a file is one of the allowed names (a list or table never is)."""
+    return isinstance(value, str) and value in allowed

@@ -152,7 +152,7 @@ def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec 
     if family is MISSING:
         problems.add(f"{name}.distribution", MISSING, f"required. Allowed: {', '.join(FAMILIES)}.")
         return None
-    if family not in FAMILIES:
+    if not (isinstance(family, str) and family in FAMILIES):
         from probmodel.errors import did_you_mean
 
         problems.add(
@@ -245,7 +245,7 @@ def _resolve(name, family, table, problems):
         problems.add(f"{name}.mass", mass, "must be a probability between 0 and 1 (e.g. 0.9).")
         return None, None, None, None
     method = table.get("method", "exact" if family in EXACT_FAMILIES else "preliz-maxent")
-    if method not in METHODS:
+    if not (isinstance(method, str) and method in METHODS):
         problems.add(f"{name}.method", method, f"unknown method. Allowed: {', '.join(METHODS)}.")
         return None, None, None, None
     if method == "exact" and family not in EXACT_FAMILIES:
