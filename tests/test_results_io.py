@@ -99,3 +99,38 @@ def test_run_is_stale_once_its_spec_files_change(small_run, spec_dir):
     world = root / "world.toml"
     world.write_text(world.read_text().replace("point = 0.10", "point = 0.15"))  # backup_share
     assert pmod.api.is_stale(small_run, root) is True
+
+
+KILLED_WRITER = """
+import sys, time
+import probmodel as pm
+run = pm.load_run(sys.argv[1])
+print("ready", flush=True)
+while True:
+    run.save(sys.argv[1])
+"""
+
+
+def test_a_writer_killed_mid_save_leaves_the_earlier_result_intact(saved, tmp_path):
+    """Kill (SIGKILL) a real process that is saving over a result: the result still loads, and
+    the next save removes the dead writer's partial file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from probmodel.api import load_run
+
+    path = tmp_path / "result.nc"
+    path.write_bytes(saved.read_bytes())
+    before = load_run(path).config_hash
+    script = tmp_path / "writer.py"
+    script.write_text(KILLED_WRITER)
+    proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b"ready"
+    time.sleep(1.0)  # several saves in, most likely in the middle of one
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert load_run(path).config_hash == before  # complete: the old file or a whole new one
+    load_run(path).save(path)
+    assert not list(tmp_path.glob(".result.nc.*.partial"))
