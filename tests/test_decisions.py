@@ -69,3 +69,26 @@ def test_decision_figures_draw(prior_run, library):
     text = " ".join(t.get_text() for t in figs[0].axes[0].texts)
     jcl = np.mean((post["cost_net_usd"].values <= 2e9) & (post["years"].values <= 5.0))
     assert f"{100 * jcl:.0f}%" in text
+
+
+def test_with_plan_keeps_a_solved_fleet(library):
+    scenario = library.scenario("seed-cotrain-4.2y")
+    assert scenario.plan.fleet_size is None
+    assert scenario.with_plan(sites=500).plan.fleet_size is None
+
+
+def test_a_plan_with_no_alternative_for_its_model_gets_no_value_of_information(library):
+    import pymc as pm
+    import xarray as xr
+
+    from probmodel.fit import Run, SamplerSettings, run_meta
+    from probmodel.model import build_model
+
+    scenario = library.scenario("paxton-2t")  # the only plan with a 2T-token target
+    prior = pm.sample_prior_predictive(draws=300, model=build_model(scenario), random_seed=2)
+    run = Run(
+        tree=xr.DataTree.from_dict({"posterior": prior["prior"].to_dataset()}),
+        meta=run_meta(scenario, [], SamplerSettings()),
+    )
+    result = answer(run, [library.scenario(n) for n in library.scenario_names()], fast=True)
+    assert result["decision_set"] == ["paxton-2t"] and result["voi"] is None

@@ -125,11 +125,13 @@ def answer(
     )
     decision = [run.name, *[r["scenario"] for r in others[: DECISION_SET - 1]]]
     penalty = penalty_usd if penalty_usd is not None else (run.plan.get("budget_usd") or 1e9)
-    voi = voi_table(
-        run, [s for s in scenarios if s.name in decision], penalty, **(fast and FAST_VOI or {})
-    )
+    voi = None  # no alternative plan for the same model: nothing to choose between
+    if len(decision) > 1:
+        voi = voi_table(
+            run, [s for s in scenarios if s.name in decision], penalty, **(fast and FAST_VOI or {})
+        )
     top_voi = None
-    if top is not None:
+    if top is not None and voi is not None:
         top_voi = next((r for r in voi["evppi"] if r["parameter"] == top["parameter"]), None)
     return {
         "level": level,

@@ -567,7 +567,7 @@ def _decisions_section(run, summary: dict[str, Any], d: dict[str, Any] | None) -
         else "No sampled parameter to rank."
     )
     v = a["value_of_most_important"]
-    voi = a["voi"]
+    voi = a["voi"] or {"evppi": [], "method": "", "evpi": {"value": 0.0}}
     q4 = (
         f"Choosing between {', '.join(f'<code>{esc(n)}</code>' for n in a['decision_set'])}, "
         f"resolving <code>{esc(top['parameter'])}</code> before committing is worth up to "
@@ -576,7 +576,8 @@ def _decisions_section(run, summary: dict[str, Any], d: dict[str, Any] | None) -
         f"{esc(fmt_usd(voi['evpi']['value']))}. Missing the deadline or the target is priced at "
         f"{esc(fmt_usd(a['penalty_usd']))}."
         if v is not None and top
-        else "Value of information not available."
+        else "Value of information not available: no other plan for the same model reaches the "
+        "confidence, so there is no choice to inform."
     )
     best_voi = voi["evppi"][0] if voi.get("evppi") else None
     if best_voi is not None and top and best_voi["parameter"] != top["parameter"]:

@@ -66,6 +66,8 @@ class Scenario:
         """A copy with some plan variables changed (validated like a file's)."""
         problems = ProblemCollector(f"{self.name} (with_plan)")
         table = {k: v for k, v in vars(self.plan).items() if v is not None}
+        if self.plan.fleet_size is None:
+            table["fleet_size"] = "solve"
         if "fleet_size" in changes and changes["fleet_size"] is None:
             changes["fleet_size"] = "solve"
         if "token_target" in changes:
