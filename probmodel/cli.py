@@ -34,6 +34,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _lazy(module: str, function: str):
+    """A handler that imports ``module`` only when its command runs (keeps start-up fast)."""
+
+    def handler(args) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), function)(args)
+
+    return handler
+
+
 def _parser() -> argparse.ArgumentParser:
     from probmodel.specs.library import DEFAULT_SCENARIO
 
@@ -120,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
         "--k-threshold", type=float, default=0.7,
         help="largest Pareto k at which reweighting is trusted; above it, re-sample (0.7)",
     )  # fmt: skip
-    s.set_defaults(handler=_cmd_update)
+    s.set_defaults(handler=_lazy("probmodel.analysis.update", "cmd_update"))
 
     s = sub.add_parser(
         "compare", parents=[common],
@@ -137,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--figure", type=Path, help="also save the side-by-side figure (.png, .svg, .pdf)"
     )
-    s.set_defaults(handler=_cmd_compare)
+    s.set_defaults(handler=_lazy("probmodel.analysis.compare", "cmd_compare"))
 
     s = sub.add_parser(
         "plans", parents=[common],
@@ -146,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument("scenarios", nargs="*", help="scenario names (default: every scenario)")
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.set_defaults(handler=_cmd_plans)
+    s.set_defaults(handler=_lazy("probmodel.analysis.plans", "cmd_plans"))
 
     grid_help = (
         "a sweep axis NAME=SPEC: 'a,b,c', 'start:stop:num' or 'start:stop:num:log' over a plan "
@@ -166,7 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for heat maps of P80 cost, P(on time) and P(success >= target) over the "
         "first two axes (the others at their middle values)",
     )  # fmt: skip
-    s.set_defaults(handler=_cmd_sweep)
+    s.set_defaults(handler=_lazy("probmodel.analysis.sweep", "cmd_sweep"))
 
     s = sub.add_parser(
         "optimize", parents=[common],
@@ -187,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     s.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.set_defaults(handler=_cmd_optimize)
+    s.set_defaults(handler=_lazy("probmodel.analysis.optimize", "cmd_optimize"))
 
     s = sub.add_parser(
         "sensitivity", parents=[common],
@@ -200,7 +211,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario", help="explain this scenario's plan on the run's posterior")
     s.add_argument("--top", type=int, default=10, help="rows to show (10)")
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.set_defaults(handler=_cmd_sensitivity)
+    s.set_defaults(handler=_lazy("probmodel.analysis.sensitivity", "cmd_sensitivity"))
 
     s = sub.add_parser(
         "voi", parents=[common],
@@ -215,7 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     s.add_argument("--top", type=int, default=10, help="rows to show (10)")
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.set_defaults(handler=_cmd_voi)
+    s.set_defaults(handler=_lazy("probmodel.analysis.voi", "cmd_voi"))
 
     s = sub.add_parser("evidence", help="evidence records")
     ev = s.add_subparsers(dest="evidence_command", metavar="SUBCOMMAND", required=True)
@@ -324,48 +335,6 @@ def _cmd_run(args) -> int:
     html = pmod.write_report(run, args.out_dir / f"{run.name}.html", priors_dir=args.priors)
     print(f"\nsaved {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
     return 0
-
-
-def _cmd_update(args) -> int:
-    from probmodel.analysis.update import cmd_update
-
-    return cmd_update(args)
-
-
-def _cmd_compare(args) -> int:
-    from probmodel.analysis.compare import cmd_compare
-
-    return cmd_compare(args)
-
-
-def _cmd_sweep(args) -> int:
-    from probmodel.analysis.sweep import cmd_sweep
-
-    return cmd_sweep(args)
-
-
-def _cmd_optimize(args) -> int:
-    from probmodel.analysis.optimize import cmd_optimize
-
-    return cmd_optimize(args)
-
-
-def _cmd_sensitivity(args) -> int:
-    from probmodel.analysis.sensitivity import cmd_sensitivity
-
-    return cmd_sensitivity(args)
-
-
-def _cmd_voi(args) -> int:
-    from probmodel.analysis.voi import cmd_voi
-
-    return cmd_voi(args)
-
-
-def _cmd_plans(args) -> int:
-    from probmodel.analysis.plans import cmd_plans
-
-    return cmd_plans(args)
 
 
 def _cmd_evidence_list(args) -> int:

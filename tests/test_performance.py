@@ -38,7 +38,6 @@ BASE = Plan(model_params=10e9, fleet_size=100, collection_years=2.0, sites=50, r
         {"fleet_size": 200},  # twice the robots
         {"collection_years": 4.0},  # twice as long, hardware decay included
         {"pooled_hours": 1e5},  # other robots' data pooled in
-        {"embodiments": 1.0 + 1e-9},  # (a no-op change: success identical)
     ],
 )
 def test_more_data_never_lowers_success_in_any_draw(prior, change):

@@ -159,8 +159,7 @@ def cmd_compare(args) -> int:
 def compare_run_files(runs: list) -> dict[str, Any]:
     """Several runs side by side; pairwise probabilities only when their world draws coincide
     (same evidence, priors and sampler settings, different plans), else marginal rows only."""
-    from probmodel.analysis.plans import PAIRWISE, pairwise_probabilities
-    from probmodel.analysis.risk import plan_risk
+    from probmodel.analysis.plans import PAIRWISE, outcome_row, pairwise_probabilities
 
     names = [f"{r.name}" for r in runs]
     if len(set(names)) != len(names):
@@ -172,30 +171,17 @@ def compare_run_files(runs: list) -> dict[str, Any]:
         for p in posts[1:]
         for n in world
     )
-    rows = []
-    for name, run, post in zip(names, runs, posts, strict=True):
-        cost = post["cost_net_usd"].values.ravel()
-        years, success = post["years"].values.ravel(), post["success_rate"].values.ravel()
-        risk = plan_risk(run.plan, cost, years, success)
-        rows.append({
-            "scenario": name, "title": run.scenario["title"],
-            "cost_p50": float(np.median(cost)), "cost_p80": float(np.quantile(cost, 0.8)),
-            "years_p50": float(np.median(years)), "years_p80": float(np.quantile(years, 0.8)),
-            "success_p10": float(np.quantile(success, 0.1)),
-            "success_p50": float(np.median(success)),
-            "success_p90": float(np.quantile(success, 0.9)),
-            "p_cost_over_budget": risk["p_cost_over_budget"],
-            "p_success_at_least_target": risk["p_success_at_least_target"],
-            "prior_overrides": [],
-        })  # fmt: skip
+    draws = {n: {k: p[k].values for k in PAIRWISE} for n, p in zip(names, posts, strict=True)}
+    rows = [
+        outcome_row(n, r.scenario["title"], r.plan, draws[n])
+        for n, r in zip(names, runs, strict=True)
+    ]
     result: dict[str, Any] = {
-        "run": names[0], "paired": paired, "plans": rows,
-        "draws": {n: {k: p[k].values for k in PAIRWISE} for n, p in zip(names, posts, strict=True)},
+        "run": names[0], "paired": paired, "plans": rows, "draws": draws,
         "limits": {n: r.plan for n, r in zip(names, runs, strict=True)},
     }  # fmt: skip
     if paired:
-        per_run = {n: {k: p[k].values for k in PAIRWISE} for n, p in zip(names, posts, strict=True)}
-        result["pairwise"] = pairwise_probabilities(per_run)
+        result["pairwise"] = pairwise_probabilities(draws)
     return result
 
 

@@ -194,20 +194,12 @@ def _constraint_draws(flat, scenario, constraints) -> list[tuple[np.ndarray, flo
 
 def cmd_optimize(args) -> int:
     """``probmodel optimize RUN [--grid ...] [--minimize cost_p80] [--require on_time>=0.8]``."""
-    import probmodel as pmod
-    from probmodel.analysis.sweep import DEFAULT_GRID, read_grid_file
-
-    default_axes = {k: v for k, v in DEFAULT_GRID.items() if k != "deadline_years"}
+    from probmodel.analysis.sweep import DEFAULT_GRID, grid_from_args
     from probmodel.report import formatting as fmt
 
-    run = pmod.load_run(args.run)
-    lib = pmod.api.Library.open(args.priors)
-    scenario = lib.scenario(args.scenario or run.name)
-    axes: dict[str, Any] = dict(read_grid_file(args.grid_file)) if args.grid_file else {}
-    for item in args.grid or []:
-        name, _, spec = item.partition("=")
-        axes[name.strip()] = spec.strip()
-    axes = axes or default_axes  # the deadline is a requirement, not a decision
+    # The deadline is a requirement, not a decision: the default grid leaves it out.
+    default = {k: v for k, v in DEFAULT_GRID.items() if k != "deadline_years"}
+    run, scenario, axes = grid_from_args(args, default)
     constraints = dict(parse_constraint(c) for c in (args.require or ["on_time>=0.8"]))
     result = optimize(run, scenario, axes, args.minimize, constraints, seed=args.seed)
     if args.json:

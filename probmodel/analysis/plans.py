@@ -43,35 +43,38 @@ def plan_rows(
 ) -> list[dict[str, Any]]:
     """One row per plan: cost, years and success percentiles and the plan's own risks."""
     scores = score_plans(run, scenarios) if scores is None else scores
-    rows = []
-    for scenario in scenarios:
-        ds = scores.sel(plan=scenario.name)
-        cost = ds["cost_net_usd"].values.ravel()
-        years = ds["years"].values.ravel()
-        success = ds["success_rate"].values.ravel()
-        plan = scenario.plan
-        row = {
-            "scenario": scenario.name,
-            "title": scenario.title,
-            "cost_p50": float(np.median(cost)),
-            "cost_p80": float(np.quantile(cost, 0.8)),
-            "years_p50": float(np.median(years)),
-            "years_p80": float(np.quantile(years, 0.8)),
-            "success_p10": float(np.quantile(success, 0.1)),
-            "success_p50": float(np.median(success)),
-            "success_p90": float(np.quantile(success, 0.9)),
-            "performance_target": plan.performance_target,
-            "p_success_at_least_target": None,
-            "budget_usd": plan.budget_usd,
-            "p_cost_over_budget": None,
-            "prior_overrides": sorted(scenario.overrides),
-        }
-        if plan.performance_target is not None:
-            row["p_success_at_least_target"] = float(np.mean(success >= plan.performance_target))
-        if plan.budget_usd is not None:
-            row["p_cost_over_budget"] = float(np.mean(cost > plan.budget_usd))
-        rows.append(row)
-    return rows
+    return [
+        outcome_row(s.name, s.title, vars(s.plan), scores.sel(plan=s.name), sorted(s.overrides))
+        for s in scenarios
+    ]
+
+
+def outcome_row(
+    name: str, title: str, plan: Mapping[str, Any], draws, prior_overrides=()
+) -> dict[str, Any]:
+    """A plan's row in a side-by-side table, from its draws of net cost, years and success."""
+    from probmodel.analysis.risk import plan_risk
+
+    cost = np.asarray(draws["cost_net_usd"], dtype=float).ravel()
+    years = np.asarray(draws["years"], dtype=float).ravel()
+    success = np.asarray(draws["success_rate"], dtype=float).ravel()
+    risk = plan_risk(dict(plan), cost, years, success)
+    return {
+        "scenario": name,
+        "title": title,
+        "cost_p50": float(np.median(cost)),
+        "cost_p80": float(np.quantile(cost, 0.8)),
+        "years_p50": float(np.median(years)),
+        "years_p80": float(np.quantile(years, 0.8)),
+        "success_p10": float(np.quantile(success, 0.1)),
+        "success_p50": float(np.median(success)),
+        "success_p90": float(np.quantile(success, 0.9)),
+        "performance_target": plan.get("performance_target"),
+        "p_success_at_least_target": risk["p_success_at_least_target"],
+        "budget_usd": plan.get("budget_usd"),
+        "p_cost_over_budget": risk["p_cost_over_budget"],
+        "prior_overrides": list(prior_overrides),
+    }
 
 
 def cmd_plans(args) -> int:

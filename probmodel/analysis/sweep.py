@@ -267,14 +267,13 @@ def _plan_stats(plan: Plan, cost, years, success) -> dict[str, np.ndarray]:
     return out
 
 
-def cmd_sweep(args) -> int:
-    """``probmodel sweep RUN [--grid NAME=SPEC ...] [--grid-file F] [--scenario S] --out F``."""
+def grid_from_args(args, default: Mapping[str, Any]):
+    """The run, the scenario whose plan is varied and the sweep axes of a ``sweep`` or
+    ``optimize`` command line (``--grid NAME=SPEC`` over ``--grid-file``, else ``default``)."""
     import probmodel as pmod
-    from probmodel.io import write_dataset
 
     run = pmod.load_run(args.run)
-    lib = pmod.api.Library.open(args.priors)
-    scenario = lib.scenario(args.scenario or run.name)
+    scenario = pmod.api.Library.open(args.priors).scenario(args.scenario or run.name)
     axes: dict[str, Any] = dict(read_grid_file(args.grid_file)) if args.grid_file else {}
     for item in args.grid or []:
         if "=" not in item:
@@ -283,10 +282,16 @@ def cmd_sweep(args) -> int:
             )
         name, spec = item.split("=", 1)
         axes[name.strip()] = spec.strip()
-    if not axes:
-        axes = dict(DEFAULT_GRID)
+    return run, scenario, axes or dict(default)
+
+
+def cmd_sweep(args) -> int:
+    """``probmodel sweep RUN [--grid NAME=SPEC ...] [--grid-file F] [--scenario S] --out F``."""
     import time
 
+    from probmodel.io import write_dataset
+
+    run, scenario, axes = grid_from_args(args, DEFAULT_GRID)
     started = time.perf_counter()
     ds = sweep(run, scenario, axes)
     elapsed = time.perf_counter() - started
