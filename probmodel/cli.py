@@ -254,6 +254,38 @@ def _parser() -> argparse.ArgumentParser:
         " or whose estimated shift is large (>= 1 sd, which reweighting understates)",
     )
     e.set_defaults(handler=_cmd_evidence_influence)
+
+    s = sub.add_parser("check", help="model checks: simulation-based calibration")
+    ch = s.add_subparsers(dest="check", metavar="CHECK", required=True)
+    c = ch.add_parser(
+        "sbc",
+        parents=[common],
+        help="simulation-based calibration of the model with its evidence (exit 1 if any "
+        "parameter fails)",
+        description="Simulate the evidence from prior draws, fit each simulated set, and test "
+        "that every parameter's rank among its posterior draws is uniform. The default is a "
+        "quick check (200 simulations, ~5 min on 2 cores); for a thorough one use e.g. "
+        "--sims 1000 on more workers or a Dask cluster (--scheduler).",
+    )
+    c.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
+    c.add_argument("--sims", type=int, default=200, help="simulated evidence sets (200)")
+    c.add_argument("--draws", type=int, default=500, help="posterior draws per chain (500)")
+    c.add_argument("--tune", type=int, default=500, help="tuning steps per chain (500)")
+    c.add_argument("--chains", type=int, default=2, help="chains per fit (2)")
+    c.add_argument("--rank-draws", type=int, default=100, help="thinned draws ranked (100)")
+    c.add_argument("--target-accept", type=float, default=0.99, help="NUTS target (0.99)")
+    c.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    c.add_argument(
+        "--workers", type=int, default=None, help="local worker processes (default: CPU count)"
+    )
+    c.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786"
+    )
+    c.add_argument("--out-dir", type=Path, default=Path("results"))
+    c.add_argument("--no-figure", action="store_true", help="skip the rank ECDF figure")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--quiet", action="store_true", help="no progress output")
+    c.set_defaults(handler=_lazy("probmodel.analysis.calibration", "cmd_sbc"))
     return p
 
 

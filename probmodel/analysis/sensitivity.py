@@ -213,6 +213,7 @@ def variance_shares(
     delta_draws: int | None = DELTA_DRAWS,
     delta_resamples: int = DELTA_RESAMPLES,
     conf_level: float = 0.95,
+    with_delta: bool = True,
 ) -> dict[str, Any]:
     """First-order Sobol indices and Borgonovo deltas of ``Y`` from given samples ``X``.
 
@@ -236,6 +237,9 @@ def variance_shares(
         Bootstrap resamples for the confidence intervals of ``S1`` and of ``delta``.
     conf_level : float
         Confidence level of the intervals, reported as half-widths (``S1_conf``, ``delta_conf``).
+    with_delta : bool
+        Compute Borgonovo's delta (~90% of the time); without it ``delta`` and ``delta_conf`` are
+        NaN (the report ranks by ``S1`` and skips it).
 
     Returns
     -------
@@ -297,10 +301,14 @@ def variance_shares(
                 problem, Xv, Y, num_resamples=num_resamples, conf_level=conf_level,
                 method="sobol",
             )  # fmt: skip
-            moment_free = salib_delta.analyze(
-                problem, Xv[thin], Y[thin], num_resamples=delta_resamples,
-                conf_level=conf_level, method="delta",
-            )  # fmt: skip
+            if with_delta:
+                moment_free = salib_delta.analyze(
+                    problem, Xv[thin], Y[thin], num_resamples=delta_resamples,
+                    conf_level=conf_level, method="delta",
+                )  # fmt: skip
+            else:
+                nan = np.full(Xv.shape[1], np.nan)
+                moment_free = {"delta_raw": nan, "delta_raw_conf": nan}
     finally:
         np.random.set_state(state)
         warnings.formatwarning = formatter
@@ -330,8 +338,9 @@ def variance_shares(
     return {
         "method": (
             "SALib delta analyzer on given data: first-order Sobol S1 = Var(E[Y|X_i])/Var(Y) "
-            "(equal-frequency bins of X_i) and Borgonovo's delta (bias-reduced, 'raw' resampling); "
-            f"± = {conf_level:.0%} bootstrap half-widths"
+            "(equal-frequency bins of X_i)"
+            + (" and Borgonovo's delta (bias-reduced, 'raw' resampling)" if with_delta else "")
+            + f"; ± = {conf_level:.0%} bootstrap half-widths"
         ),
         "n_draws": int(Y.size),
         "delta_draws": int(thin.size),
@@ -354,6 +363,7 @@ def variance_ranking(
     num_resamples: int = 100,
     delta_draws: int | None = DELTA_DRAWS,
     delta_resamples: int = DELTA_RESAMPLES,
+    with_delta: bool = True,
 ) -> dict[str, Any]:
     """Rank parameters by the share of the outcome's posterior variance each one explains.
 
@@ -374,7 +384,7 @@ def variance_ranking(
         A scalar outcome or ``cost_<component>``.
     constants : mapping, optional
         World parameters held fixed (``run_constants(run)``).
-    seed, num_resamples, delta_draws, delta_resamples
+    seed, num_resamples, delta_draws, delta_resamples, with_delta
         See :func:`variance_shares`. Measured on the 4,000-draw seed-cotrain run (43
         parameters, 2 shared cores): 16-18 s in all, ~2 s of it for ``S1`` with 100 resamples
         and the rest for ``delta`` on 2,000 thinned draws with 20 resamples.
@@ -392,7 +402,7 @@ def variance_ranking(
     Y = outcome_values(evaluate(posterior[names], plan, constants), outcome, dims)
     result = variance_shares(
         X, Y, names, seed=seed, num_resamples=num_resamples, delta_draws=delta_draws,
-        delta_resamples=delta_resamples,
+        delta_resamples=delta_resamples, with_delta=with_delta,
     )  # fmt: skip
     return {"outcome": outcome, **result}
 
