@@ -377,6 +377,12 @@ def performance(w: Mapping[str, Any], effective_hours, environments, params):
     return w["success_ceiling"] * xp.exp(-hazard)
 
 
+def new_deployment_exponent(w: Mapping[str, Any], axis: str, z):
+    """The exponent of a new deployment on ``axis`` (``"data"`` or ``"diversity"``): the axis's
+    population mean plus its between-study sd times ``z``, a standard-normal draw (non-centred)."""
+    return w[f"{axis}_exponent_mean"] + w[f"{axis}_exponent_sd"] * z
+
+
 def with_point_exponents(w: Mapping[str, Any]) -> dict[str, Any]:
     """``w`` with the new-deployment exponents set to their population means where missing."""
     out = dict(w)

@@ -16,6 +16,7 @@ from probmodel.equations import (
     COST_COMPONENTS,
     OUTCOMES,
     WORLD_PARAMETERS,
+    new_deployment_exponent,
     outcomes,
     world_quantity,
 )
@@ -78,10 +79,8 @@ def _new_deployment_exponents(world) -> dict:
     new = {}
     for axis in AXES:
         z = pm.Normal(f"{axis}_exponent_new_z", 0.0, 1.0)
-        new[f"{axis}_exponent_new"] = pm.Deterministic(
-            f"{axis}_exponent_new",
-            world[f"{axis}_exponent_mean"] + world[f"{axis}_exponent_sd"] * z,
-        )
+        name = f"{axis}_exponent_new"
+        new[name] = pm.Deterministic(name, new_deployment_exponent(world, axis, z))
     return new
 
 
