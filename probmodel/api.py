@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import xarray as xr
+
 from probmodel.errors import ProbmodelError
 from probmodel.fit import Run, SamplerSettings
 from probmodel.specs.evidence import Record
@@ -141,6 +143,9 @@ def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
         return True
     meta = run_meta(scenario, [current[i] for i in ids], SamplerSettings(**run.meta["settings"]))
     meta["version"] = run.meta["version"]  # a new package version alone does not make it stale
+    meta["code"] = run.meta.get("code")  # nor new code
+    if "code" not in run.meta:
+        meta.pop("code")
     base = {k: v for k, v in run.meta.items() if k != "update"}
     return io.config_hash(meta) != io.config_hash(base)
 
@@ -157,9 +162,40 @@ def new_evidence(run: Run, priors_dir: str | Path | None = None) -> list[str]:
     return [r.id for r in records if r.id not in used]
 
 
+def reusable_run(
+    path: str | Path, scenario: Scenario, evidence: list[Record], settings: SamplerSettings
+) -> Run | None:
+    """The run saved at ``path`` if sampling again would reproduce it, else ``None``.
+
+    Sampling is deterministic under a seed, so a saved fit of the same scenario, priors, evidence
+    records, sampler settings and seed, by the same probmodel code and sampling stack
+    (:func:`probmodel.io.code_fingerprint`), is exactly what a new fit would give. A file that
+    is missing, unreadable, updated by reweighting or made otherwise is never reused."""
+    from probmodel import io
+    from probmodel.errors import ProbmodelError
+    from probmodel.fit import run_meta
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        run = Run.load(path)
+    except ProbmodelError:
+        return None
+    if "update" in run.meta:
+        return None
+    want = run_meta(scenario, evidence, settings)
+    have = {k: run.meta[k] for k in want if k in run.meta}
+    return run if io.config_hash(want) == io.config_hash(have) else None
+
+
 def load_run(path: str | Path) -> Run:
     """Load a saved run (checks the file's hashes)."""
     return Run.load(path)
+
+
+REPORT_CACHE = ".probmodel-cache"
+"""Folder, beside a report, where its decision analysis is memoised (:func:`probmodel.io.memoised`)."""
 
 
 def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = None) -> Path:
@@ -167,8 +203,10 @@ def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = Non
 
     With a readable spec folder, the report also scores every scenario's plan on the run's
     posterior (cost, years and success side by side) and answers the budget committee's
-    questions (:func:`decision_inputs`); without one, those sections are left out.
+    questions (:func:`decision_inputs`, memoised beside the report for the same posterior,
+    candidate plans and code); without one, those sections are left out.
     """
+    from probmodel import io
     from probmodel.report.html import write_report as _write
 
     plans = decisions = None
@@ -182,7 +220,18 @@ def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = Non
 
         try:
             plans = plan_rows(run, scenarios)
-            decisions = decision_inputs(run, scenarios)
+            key = {
+                "what": "decision_inputs",
+                "run": run.name,
+                "plan": run.plan,
+                "constants": run.priors,
+                "posterior": io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
+                "candidates": [s.as_record() for s in scenarios],
+                "code": io.code_fingerprint(),
+            }
+            decisions = io.memoised(
+                Path(path).parent / REPORT_CACHE, key, lambda: decision_inputs(run, scenarios)
+            )
         except ProbmodelError:
             plans = decisions = None
     return _write(run, path, plans=plans, decisions=decisions)

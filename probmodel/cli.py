@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         "scenario", nargs="?", default=DEFAULT_SCENARIO, help=f"name or path ({DEFAULT_SCENARIO})"
     )
     s.add_argument("--out-dir", type=Path, default=RESULTS_DIR, help="where results go (results/)")
+    s.add_argument(
+        "--resample",
+        action="store_true",
+        help="sample even when OUT_DIR/SCENARIO.nc already holds a fit of exactly this "
+        "configuration (by default it is reused: the same seed would draw it again bit for bit)",
+    )
     s.set_defaults(handler=_cmd_run)
 
     s = sub.add_parser(
@@ -360,12 +366,24 @@ def _cmd_run(args) -> int:
     import probmodel as pmod
 
     started = time.perf_counter()
-    run = _sample(args)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    nc = run.save(args.out_dir / f"{run.name}.nc")
+    scenario, evidence, settings = _sampling_inputs(args)
+    nc = args.out_dir / f"{scenario.name}.nc"
+    run = None if args.resample else pmod.api.reusable_run(nc, scenario, evidence, settings)
+    kept = "reused" if run is not None else "saved"
+    if run is not None:
+        _say(
+            args,
+            f"reusing {nc}: a fit of this scenario, its priors and evidence, these sampler "
+            "settings and seed, by this code (a new fit would be identical; --resample to "
+            "sample anyway)",
+        )
+    else:
+        run = _sample(args, (scenario, evidence, settings))
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        run.save(nc)
     _print_summary(_summary(run, priors_dir=args.priors))
     html = pmod.write_report(run, args.out_dir / f"{run.name}.html", priors_dir=args.priors)
-    print(f"\nsaved {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
+    print(f"\n{kept} {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -520,28 +538,35 @@ def _print_provenance(result: dict) -> None:
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def _sample(args):
+def _sampling_inputs(args):
+    """The scenario, evidence records and sampler settings the arguments ask for."""
     import probmodel as pmod
+    from probmodel.fit import DEFAULT_SEED, SamplerSettings
 
     scenario = pmod.load_scenario(args.scenario, args.priors)
     evidence = [] if args.no_evidence else pmod.load_evidence(scenario, args.priors)
-    _say(
-        args,
-        f"sampling {scenario.name}: {args.chains} chains x {args.draws} draws (+{args.tune} tuning), "
-        f"{len(evidence)} evidence records; the first run compiles the model (cached afterwards)",
-    )
-    started = time.perf_counter()
-    run = pmod.fit(
-        scenario,
-        evidence,
+    settings = SamplerSettings(
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
         prior_draws=args.prior_draws,
         target_accept=args.target_accept,
-        seed=args.seed,
-        progress=not args.quiet and sys.stderr.isatty(),
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
     )
+    return scenario, evidence, settings
+
+
+def _sample(args, inputs=None):
+    from probmodel.fit import fit
+
+    scenario, evidence, settings = inputs or _sampling_inputs(args)
+    _say(
+        args,
+        f"sampling {scenario.name}: {args.chains} chains x {args.draws} draws (+{args.tune} tuning), "
+        f"{len(evidence)} evidence records; compiling the model takes ~15 s of it",
+    )
+    started = time.perf_counter()
+    run = fit(scenario, evidence, settings, progress=not args.quiet and sys.stderr.isatty())
     _say(args, f"sampled in {time.perf_counter() - started:.1f} s")
     return run
 

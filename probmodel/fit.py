@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from probmodel import __version__, io
-from probmodel.equations import description
+from probmodel.equations import OUTCOMES, WORLD_PARAMETERS, description
 from probmodel.errors import InvalidArgumentError
 from probmodel.evaluate import point_outcomes
 from probmodel.specs.evidence import Record
@@ -104,6 +105,7 @@ def run_meta(scenario: Scenario, evidence: list[Record], settings: SamplerSettin
         "evidence": [r.as_record() for r in evidence],
         "evidence_ids": [r.id for r in evidence],
         "settings": vars(settings),
+        "code": io.code_fingerprint(),
     }
 
 
@@ -135,11 +137,14 @@ def fit(
     settings = settings or SamplerSettings()
     evidence = list(evidence)
     model = build_model(scenario, evidence)
+    free = [rv.name for rv in model.free_RVs]
     pymc_log = logging.getLogger("pymc")
     level = pymc_log.level
     if not progress:
         pymc_log.setLevel(logging.WARNING)  # drop "Sampling: [...]" notices in quiet runs
     try:
+        # Only the free variables go through the sampler: the outcome Deterministics are computed
+        # afterwards from the draws with the same equations (a smaller graph to compile).
         tree = pm.sample(
             draws=settings.draws,
             tune=settings.tune,
@@ -148,14 +153,13 @@ def fit(
             nuts_sampler="nutpie",
             random_seed=settings.seed,
             progressbar=progress,
+            var_names=free,
             model=model,
         )
-        prior = pm.sample_prior_predictive(
-            draws=settings.prior_draws,
-            model=model,
-            random_seed=settings.seed + 1,
-            compile_kwargs=FORWARD_COMPILE,
+        tree["posterior"] = xr.DataTree(
+            _with_derived(tree["posterior"].to_dataset(), model, scenario)
         )
+        prior = prior_tree(model, scenario, settings.prior_draws, settings.seed + 1)
         pm.stats.compute_log_prior(tree, model=model, progressbar=False)  # for psense, update
         if evidence:
             pm.compute_log_likelihood(tree, model=model, progressbar=False)
@@ -175,6 +179,61 @@ def fit(
     tree["point"] = xr.DataTree(point_outcomes(scenario))
     _label(tree)
     return Run(tree=tree, meta=run_meta(scenario, evidence, settings))
+
+
+def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:
+    """``draws`` of the free variables plus every Deterministic of the model: the study and
+    new-deployment exponents from PyMC's own graph, the outcomes from
+    :func:`probmodel.evaluate.draws_outcomes` (the equations the model's Deterministics use,
+    evaluated on all draws at once)."""
+    import pymc as pm
+
+    from probmodel.evaluate import draws_outcomes
+
+    small = [d.name for d in model.deterministics if d.name not in (*OUTCOMES, "cost")]
+    if small:
+        latent = pm.compute_deterministics(
+            draws, var_names=small, model=model, progressbar=False, compile_kwargs=FORWARD_COMPILE
+        )
+        draws = draws.merge(latent)
+    constants = {
+        name: float(np.asarray(model[name].get_value()))
+        for name in WORLD_PARAMETERS
+        if name in model.named_vars and model[name] in model.data_vars
+    }
+    return draws.merge(draws_outcomes(draws, scenario.plan, constants))
+
+
+def prior_tree(model, scenario: Scenario, draws: int, seed: int) -> xr.DataTree:
+    """Prior draws of the world parameters and outcomes (``prior``), in NumPy
+    (:func:`probmodel.evaluate.prior_draws`), and the evidence they predict
+    (``prior_predictive``), from PyMC's likelihood given those draws."""
+    import pymc as pm
+
+    from probmodel.evaluate import outcome_dataset, prior_draws
+
+    values = prior_draws(scenario, draws, seed)
+    dims = ("chain", "draw")
+    parameters = xr.Dataset(
+        {k: (dims, v[None, :]) for k, v in values.items()},
+        coords={"chain": [0], "draw": np.arange(draws)},
+    )
+    prior = parameters.merge(outcome_dataset({k: v[None, :] for k, v in values.items()},
+                                             scenario.plan, dims))  # fmt: skip
+    groups = {"prior": prior}
+    observed = [rv.name for rv in model.observed_RVs]
+    if observed:
+        free = [rv.name for rv in model.free_RVs if rv.name in parameters]
+        predictive = pm.sample_posterior_predictive(
+            xr.DataTree.from_dict({"posterior": parameters[free]}),
+            model=model,
+            var_names=observed,
+            random_seed=seed,
+            progressbar=False,
+            compile_kwargs=FORWARD_COMPILE,
+        )
+        groups["prior_predictive"] = predictive["posterior_predictive"].to_dataset()
+    return xr.DataTree.from_dict(groups)
 
 
 def _label(tree: xr.DataTree) -> None:

@@ -131,6 +131,65 @@ def load_dataset(path: str | Path):
         ) from None
 
 
+SAMPLING_STACK = ("pymc", "pytensor", "nutpie", "numpy", "preliz", "arviz-base", "xarray")
+"""Packages whose version can change a posterior drawn with the same seed."""
+
+
+def code_fingerprint() -> str:
+    """Hash of probmodel's own source and of the sampling stack's versions.
+
+    Stored with every run: a saved posterior is reused only by the code that would have drawn
+    exactly the same one (see :func:`probmodel.api.reusable_run`)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    for name in SAMPLING_STACK:
+        try:
+            digest.update(f"{name}=={version(name)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{name} missing".encode())
+    return digest.hexdigest()[:16]
+
+
+CACHE_KEEP = 32
+"""Memoised results kept per cache folder (the least recently written go first)."""
+
+
+def memoised(folder: str | Path, key: dict[str, Any], compute):
+    """``compute()``'s result, stored in ``folder`` under a hash of ``key`` and reused while
+    ``key`` (which must name everything the result depends on) is unchanged.
+
+    Why: the report's decision analysis takes ~10 s and depends only on the posterior draws, the
+    candidate plans and the code; re-rendering a report of the same run should not repeat it.
+    Entries are pickles written atomically; one that cannot be read is recomputed.
+    """
+    import pickle
+
+    folder = Path(folder)
+    path = folder / f"{sha256(canonical_json(key))[:24]}.pkl"
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed, never fatal
+            pass
+    result = compute()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[CACHE_KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full disk costs the next report the time, not this one its result
+    return result
+
+
 def canonical_json(obj: Any) -> str:
     """JSON with sorted keys and no whitespace, so equal content gives equal hashes."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
