@@ -135,11 +135,53 @@ SAMPLING_STACK = ("pymc", "pytensor", "nutpie", "numpy", "preliz", "arviz-base",
 """Packages whose version can change a posterior drawn with the same seed."""
 
 
+CACHE_ENV = "PROBMODEL_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """The user's probmodel cache folder: ``$PROBMODEL_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/probmodel``, else ``~/.cache/probmodel``. Safe to delete at any time."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "probmodel"
+
+
+def read_cache(name: str):
+    """The object pickled in the cache folder under ``name``, or ``None`` (missing, unreadable
+    or made by other code: a cache is never trusted over recomputing)."""
+    import pickle
+
+    try:
+        with (cache_dir() / name).open("rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def write_cache(name: str, obj) -> None:
+    """Pickle ``obj`` into the cache folder atomically; a cache that cannot be written is skipped."""
+    import pickle
+
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache_dir() / name) as tmp, open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        pass
+
+
+_FINGERPRINT: str | None = None
+
+
 def code_fingerprint() -> str:
     """Hash of probmodel's own source and of the sampling stack's versions.
 
     Stored with every run: a saved posterior is reused only by the code that would have drawn
     exactly the same one (see :func:`probmodel.api.reusable_run`)."""
+    global _FINGERPRINT
+    if _FINGERPRINT is not None:
+        return _FINGERPRINT
     from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.sha256()
@@ -152,7 +194,8 @@ def code_fingerprint() -> str:
             digest.update(f"{name}=={version(name)}".encode())
         except PackageNotFoundError:
             digest.update(f"{name} missing".encode())
-    return digest.hexdigest()[:16]
+    _FINGERPRINT = digest.hexdigest()[:16]
+    return _FINGERPRINT
 
 
 CACHE_KEEP = 32

@@ -137,25 +137,43 @@ def merge_override(base: dict[str, Any], override: dict[str, Any]) -> dict[str, 
     return merged
 
 
-_PARSED: dict[tuple[str, str], PriorSpec] = {}
-"""Valid priors already parsed in this process, by name and table: a library of 18 scenarios
-parses the same 41 world tables 18 times, and interval priors are fitted by PreliZ (~1 s each
-time for the world file)."""
+_PARSED: dict[str, PriorSpec] | None = None
+"""Valid priors already parsed, by name, table and code: a library of 18 scenarios parses the
+same 41 world tables 18 times, and checking them needs PreliZ (a 2.7 s import) and its ``maxent``
+fits (~2 s). Kept in this process and in the user's cache folder (:func:`probmodel.io.cache_dir`),
+so an unchanged spec folder is read in milliseconds by the next process too."""
+
+
+def _parsed() -> dict[str, PriorSpec]:
+    global _PARSED
+    if _PARSED is None:
+        from probmodel import io
+
+        _PARSED = io.read_cache(_CACHE_FILE) or {}
+    return _PARSED
+
+
+_CACHE_FILE = "parsed-priors.pkl"
 
 
 def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec | None:
     """Validate one prior table; record every problem found and return ``None`` if any."""
+    from probmodel import io
+
     key = None
     if isinstance(table, dict):
         try:
-            key = (name, json.dumps(table, sort_keys=True, allow_nan=True, default=repr))
+            text = json.dumps(table, sort_keys=True, allow_nan=True, default=repr)
+            key = io.sha256(f"{name}\x1f{text}\x1f{io.code_fingerprint()}")
         except (TypeError, ValueError):  # an unhashable oddity: parse it, and report it, below
             key = None
-    if key in _PARSED:
-        return _PARSED[key]
+    parsed = _parsed()
+    if key in parsed:
+        return parsed[key]
     spec = _parse_prior(name, table, problems)
     if spec is not None and key is not None:
-        _PARSED[key] = spec
+        parsed[key] = spec
+        io.write_cache(_CACHE_FILE, parsed)
     return spec
 
 
