@@ -2,9 +2,9 @@
 
 A :class:`Run` is the unit users keep: the DataTree (``prior``, ``prior_predictive``, ``posterior``,
 ``posterior_predictive``, ``log_likelihood``, ``log_prior``, ``sample_stats``, ``observed_data``,
-``constant_data`` and ``point``, the outcomes at the point values) plus the metadata that made it (scenario, resolved
-priors, evidence records, sampler settings, package version) and its MCMC diagnostics. Saving stores both in one netCDF file
-with hashes that :meth:`Run.load` checks.
+``constant_data`` and ``point``, the outcomes at the point values) plus the metadata that made it
+(scenario, resolved priors, evidence records, sampler settings, package version) and its MCMC
+diagnostics. Saving stores both in one netCDF file with hashes that :meth:`Run.load` checks.
 """
 
 from __future__ import annotations
