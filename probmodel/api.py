@@ -111,7 +111,8 @@ def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
 
     A run is stale when its scenario, priors, any of its own evidence records (edited or
     removed) or sampler settings differ from what the files now give. New records in the folder
-    do not make it stale (see :func:`new_evidence`), nor does an earlier ``update`` of it.
+    do not make it stale (see :func:`new_evidence`), nor do an earlier ``update`` of it and the
+    diagnostics stored with it (results, not configuration).
     """
     from probmodel import io
     from probmodel.errors import ProbmodelError
