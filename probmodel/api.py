@@ -87,9 +87,12 @@ def fit(
 
 
 def summarize(run: Run, ci_prob: float = 0.9, confidence: float = 0.8) -> dict[str, Any]:
-    """Risk summary of a run: posterior and prior outcomes, exceedance and joint risks, and
-    diagnostics; contingency is taken at ``confidence`` (P80 by default)."""
-    from probmodel.analysis.diagnostics import diagnose
+    """Risk summary of a run: posterior and prior outcomes, exceedance and joint risks,
+    diagnostics and the model checks' counts (point estimates outside the prior 90% interval,
+    records in the posterior predictive tail); contingency is taken at ``confidence`` (P80 by
+    default)."""
+    from probmodel.analysis.checks import checks_summary
+    from probmodel.analysis.diagnostics import run_diagnostics
     from probmodel.analysis.risk import summarize_tree
 
     return {
@@ -100,26 +103,9 @@ def summarize(run: Run, ci_prob: float = 0.9, confidence: float = 0.8) -> dict[s
         "evidence_ids": run.meta.get("evidence_ids", []),
         "posterior": summarize_tree(run.tree, run.plan, "posterior", ci_prob, confidence),
         "prior": summarize_tree(run.tree, run.plan, "prior", ci_prob, confidence),
-        "diagnostics": _diagnostics(run, diagnose),
+        "diagnostics": run_diagnostics(run),
+        "checks": checks_summary(run),
     }
-
-
-def _diagnostics(run: Run, diagnose) -> dict[str, Any]:
-    """MCMC diagnostics; for a run updated by importance resampling, the reweighting's instead
-    (R-hat and ESS of resampled draws, which repeat, say nothing about convergence)."""
-    d = diagnose(run.tree).as_dict()
-    update = run.meta.get("update")
-    if update:
-        from probmodel.analysis.evidence import K_RELIABLE
-
-        d["update"] = update
-        d["problems"] = [
-            f"draws reweighted by PSIS for {update.get('added')!r} (Pareto k {update['pareto_k']:.2f}"
-            f", importance ESS {update['ess']:.0f}); R-hat and ESS above refer to resampled draws "
-            "and are not convergence checks (the base run's were)."
-        ]
-        d["ok"] = update["pareto_k"] <= K_RELIABLE
-    return d
 
 
 def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
@@ -127,7 +113,8 @@ def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
 
     A run is stale when its scenario, priors, any of its own evidence records (edited or
     removed) or sampler settings differ from what the files now give. New records in the folder
-    do not make it stale (see :func:`new_evidence`), nor does an earlier ``update`` of it.
+    do not make it stale (see :func:`new_evidence`), nor do an earlier ``update`` of it and the
+    diagnostics stored with it (results, not configuration).
     """
     from probmodel import io
     from probmodel.errors import ProbmodelError
@@ -146,7 +133,7 @@ def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
     meta["code"] = run.meta.get("code")  # nor new code
     if "code" not in run.meta:
         meta.pop("code")
-    base = {k: v for k, v in run.meta.items() if k != "update"}
+    base = {k: v for k, v in run.meta.items() if k not in ("update", "diagnostics")}
     return io.config_hash(meta) != io.config_hash(base)
 
 

@@ -1,8 +1,11 @@
 """Command line: ``probmodel run | point | scenarios | sample | summary | report | update | compare |
-evidence list | check | add | influence``.
+plans | sweep | optimize | sensitivity | voi | evidence list | check | add | influence |
+check prior | ppc``.
 
 Input errors (bad spec files, unknown names, damaged results) print one clear message and exit with
-code 2 (specs, names) or 3 (results files), never a traceback.
+code 2 (specs, names) or 3 (results files), never a traceback. Every command that reads or writes
+a run flags one that failed its MCMC diagnostics (a warning line on stderr, a ``diagnostics``
+field in JSON output, a banner in the report); with ``--strict`` it then exits with code 4.
 """
 
 from __future__ import annotations
@@ -16,6 +19,17 @@ from pathlib import Path
 from probmodel.errors import ProbmodelError
 
 RESULTS_DIR = Path("results")
+EXIT_DIAGNOSTICS = 4
+"""Exit code of a command run with ``--strict`` whose run failed its MCMC diagnostics (after the
+command has written its output)."""
+EXIT_CODES = f"""exit codes:
+  0  success
+  1  optimize: no plan of the grid meets every constraint
+  2  bad spec file, unknown name or bad option
+  3  results file missing, foreign, damaged or edited
+  {EXIT_DIAGNOSTICS}  --strict and the run failed its MCMC diagnostics (R-hat > 1.01, ESS < 400,
+     divergences, or an unreliable PSIS update); the output is still written
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,13 +39,40 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.handler(args) or 0
+        code = args.handler(args) or 0
     except ProbmodelError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("interrupted; nothing was saved.", file=sys.stderr)
         return 130
+    if code == 0 and getattr(args, "strict", False) and getattr(args, "diagnostics_failed", False):
+        print(f"error: --strict: the run failed its MCMC diagnostics; exit code {EXIT_DIAGNOSTICS}.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_DIAGNOSTICS
+    return code
+
+
+def flag_diagnostics(args, *runs) -> dict:
+    """Flag each run that failed its MCMC diagnostics with one warning line on stderr, and mark
+    ``args`` so that ``--strict`` makes :func:`main` exit with :data:`EXIT_DIAGNOSTICS`.
+
+    Returns the short verdict for a JSON output's ``diagnostics`` field: one run's, or for several
+    ``{"ok": all ok, "runs": [verdict with "run" name, ...]}``. A run's diagnostics are computed
+    once (:func:`probmodel.analysis.diagnostics.run_diagnostics`).
+    """
+    from probmodel.analysis.diagnostics import failure_line, verdict
+
+    verdicts = []
+    for run in runs:
+        d = run.diagnostics
+        if not d["ok"]:
+            print(failure_line(run.name, d), file=sys.stderr)
+            args.diagnostics_failed = True
+        verdicts.append({"run": run.name, **verdict(d)})
+    if len(verdicts) == 1:
+        return verdicts[0]
+    return {"ok": all(v["ok"] for v in verdicts), "runs": verdicts}
 
 
 def _lazy(module: str, function: str):
@@ -69,15 +110,23 @@ def _parser() -> argparse.ArgumentParser:
         "--no-evidence", action="store_true", help="prior-only model: ignore priors/evidence/"
     )
     sampling.add_argument("--quiet", action="store_true", help="no progress output")
+    gated = argparse.ArgumentParser(add_help=False)
+    gated.add_argument(
+        "--strict", action="store_true",
+        help=f"exit with code {EXIT_DIAGNOSTICS} (after writing the output) when the run fails its "
+        "MCMC diagnostics (R-hat > 1.01, ESS < 400 or divergences)",
+    )  # fmt: skip
 
     p = argparse.ArgumentParser(
         prog="probmodel",
         description="Bayesian cost, timeline and data needs of robot foundation-model data plans.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser(
-        "run", parents=[common, sampling],
+        "run", parents=[common, sampling, gated],
         help="the main job: sample a scenario, print its summary, save results and write a report",
     )  # fmt: skip
     s.add_argument(
@@ -103,14 +152,16 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_cmd_scenarios)
 
     s = sub.add_parser(
-        "sample", parents=[common, sampling], help="sample prior and posterior, save a run"
+        "sample", parents=[common, sampling, gated], help="sample prior and posterior, save a run"
     )
     s.add_argument("scenario")
     s.add_argument("--out", type=Path, help="results file (results/SCENARIO.nc)")
     s.set_defaults(handler=_cmd_sample)
 
     s = sub.add_parser(
-        "summary", parents=[common], help="risk summary of a saved run (warns if the specs changed)"
+        "summary",
+        parents=[common, gated],
+        help="risk summary of a saved run (warns if the specs changed)",
     )
     s.add_argument("run", type=Path)
     s.add_argument("--json", action="store_true", help="print JSON")
@@ -121,13 +172,15 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     s.set_defaults(handler=_cmd_summary)
 
-    s = sub.add_parser("report", parents=[common], help="write the HTML report of a saved run")
+    s = sub.add_parser(
+        "report", parents=[common, gated], help="write the HTML report of a saved run"
+    )
     s.add_argument("run", type=Path)
     s.add_argument("--out", type=Path, help="report file (beside the run, .html)")
     s.set_defaults(handler=_cmd_report)
 
     s = sub.add_parser(
-        "update", parents=[common],
+        "update", parents=[common, gated],
         help="add one evidence record to a saved run: PSIS reweighting when reliable, else re-sample",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -140,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_lazy("probmodel.analysis.update", "cmd_update"))
 
     s = sub.add_parser(
-        "compare", parents=[common],
+        "compare", parents=[common, gated],
         help="RUN_B.nc: what moved between two runs; SCENARIO...: plans side by side on RUN's "
         "posterior with paired probabilities; several .nc: runs side by side",
     )  # fmt: skip
@@ -157,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_lazy("probmodel.analysis.compare", "cmd_compare"))
 
     s = sub.add_parser(
-        "plans", parents=[common],
+        "plans", parents=[common, gated],
         help="score scenarios' plans on one saved run's posterior: cost, years, success side by side",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -170,7 +223,7 @@ def _parser() -> argparse.ArgumentParser:
         "variable (fleet_size, real_share, sites, deadline_years, ...); repeatable"
     )
     s = sub.add_parser(
-        "sweep", parents=[common],
+        "sweep", parents=[common, gated],
         help="score a grid of plans on a saved run's posterior (no re-sampling) and save it",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -186,7 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_lazy("probmodel.analysis.sweep", "cmd_sweep"))
 
     s = sub.add_parser(
-        "optimize", parents=[common],
+        "optimize", parents=[common, gated],
         help="the plan of a grid that minimises a risk measure subject to chance constraints",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -207,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_lazy("probmodel.analysis.optimize", "cmd_optimize"))
 
     s = sub.add_parser(
-        "sensitivity", parents=[common],
+        "sensitivity", parents=[common, gated],
         help="which assumption drives an outcome: tornado and variance-based ranking (SALib)",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -220,7 +273,7 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(handler=_lazy("probmodel.analysis.sensitivity", "cmd_sensitivity"))
 
     s = sub.add_parser(
-        "voi", parents=[common],
+        "voi", parents=[common, gated],
         help="value of information (EVPI, EVPPI per parameter, in USD) for a choice between plans",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -249,7 +302,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--force", action="store_true", help="replace a record with the same id")
     e.set_defaults(handler=_cmd_evidence_add)
     e = ev.add_parser(
-        "influence", parents=[common], help="what each record moved, data vs prior, conflicts"
+        "influence",
+        parents=[common, gated],
+        help="what each record moved, data vs prior, conflicts",
     )
     e.add_argument("run", type=Path)
     e.add_argument("--json", action="store_true")
@@ -261,9 +316,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.set_defaults(handler=_cmd_evidence_influence)
 
-    s = sub.add_parser("check", help="model checks: simulation-based calibration")
-    ch = s.add_subparsers(dest="check", metavar="CHECK", required=True)
-    c = ch.add_parser(
+    s = sub.add_parser(
+        "check",
+        help="model checks: prior and posterior predictive checks of a run, simulation-based calibration",
+    )
+    ck = s.add_subparsers(dest="check_command", metavar="SUBCOMMAND", required=True)
+    c = ck.add_parser(
+        "prior", parents=[common, gated],
+        help="do the seed's point estimates fall inside the prior predictive intervals? which do "
+        "not, and why",
+    )  # fmt: skip
+    c.add_argument("run", type=Path, help="a saved run (.nc)")
+    c.add_argument("--mass", type=float, default=0.9, help="prior interval mass (0.9: P5-P95)")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(handler=_lazy("probmodel.analysis.checks", "cmd_check_prior"))
+    c = ck.add_parser(
+        "ppc", parents=[common, gated],
+        help="posterior predictive check per evidence record (with prior predictive and "
+        "leave-one-out conflict p-values)",
+    )  # fmt: skip
+    c.add_argument("run", type=Path, help="a saved run (.nc)")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(handler=_lazy("probmodel.analysis.checks", "cmd_check_ppc"))
+    c = ck.add_parser(
         "sbc",
         parents=[common],
         help="simulation-based calibration of the model with its evidence (exit 1 if any "
@@ -334,9 +409,8 @@ def _cmd_sample(args) -> int:
     run = _sample(args)
     out = args.out or RESULTS_DIR / f"{run.name}.nc"
     path = run.save(out)
-    from probmodel.analysis.diagnostics import diagnose
-
-    _print_diagnostics(diagnose(run.tree).as_dict())
+    _print_diagnostics(run.diagnostics)
+    flag_diagnostics(args, run)
     _say(args, f"saved {path}")
     return 0
 
@@ -345,6 +419,7 @@ def _cmd_summary(args) -> int:
     import probmodel as pmod
 
     run = pmod.load_run(args.run)
+    flag_diagnostics(args, run)
     summary = _summary(run, args.ci, args.priors, args.confidence)
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
@@ -357,6 +432,7 @@ def _cmd_report(args) -> int:
     import probmodel as pmod
 
     run = pmod.load_run(args.run)
+    flag_diagnostics(args, run)
     out = args.out or args.run.with_suffix(".html")
     print(f"wrote {pmod.write_report(run, out, priors_dir=args.priors)}")
     return 0
@@ -381,6 +457,7 @@ def _cmd_run(args) -> int:
         run = _sample(args, (scenario, evidence, settings))
         args.out_dir.mkdir(parents=True, exist_ok=True)
         run.save(nc)
+    flag_diagnostics(args, run)
     _print_summary(_summary(run, priors_dir=args.priors))
     html = pmod.write_report(run, args.out_dir / f"{run.name}.html", priors_dir=args.priors)
     print(f"\n{kept} {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
@@ -482,10 +559,12 @@ def _cmd_evidence_influence(args) -> int:
     from probmodel.analysis.evidence import exact_influence, provenance
 
     run = pmod.load_run(args.run)
+    diagnostics = flag_diagnostics(args, run)
     result = provenance(run.tree, run.evidence)
     if args.exact:
         result["influence"] = exact_influence(run, result["influence"], args.priors)
     if args.json:
+        result["diagnostics"] = diagnostics
         print(json.dumps(result, indent=2, default=float))
         return 0
     _print_provenance(result)
@@ -656,6 +735,10 @@ def _print_summary(summary: dict) -> None:
         )
     if risk.get("note"):
         print(risk["note"])
+    if summary.get("checks"):
+        from probmodel.analysis.checks import checks_line
+
+        print(checks_line(summary["checks"]))
     _print_diagnostics(summary["diagnostics"])
     if summary.get("new_evidence"):
         print(

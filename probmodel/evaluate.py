@@ -61,10 +61,17 @@ def point_outcomes(scenario: Scenario) -> xr.Dataset:
 
 def point_table(scenario: Scenario) -> dict[str, float]:
     """Point-mode outcomes as a flat ``{name: value}`` dict (cost components as ``cost_<name>``)."""
-    ds = point_outcomes(scenario)
-    table = {name: float(ds[name]) for name in ds.data_vars if name != "cost"}
-    for component in COST_COMPONENTS:
-        table[f"cost_{component}"] = float(ds["cost"].sel(cost_component=component))
+    return {name: float(v) for name, v in flat_outcomes(point_outcomes(scenario)).items()}
+
+
+def flat_outcomes(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """The outcomes in ``ds`` (a point, prior or posterior group) as ``{name: values}``, with the
+    ``cost`` vector split into ``cost_<component>`` [USD]; other variables (world parameters,
+    study latents) are left out. Values keep their sample dims (none for the point group)."""
+    table = {name: ds[name].values for name in OUTCOMES if name in ds.data_vars}
+    if "cost" in ds.data_vars:
+        for component in COST_COMPONENTS:
+            table[f"cost_{component}"] = ds["cost"].sel(cost_component=component).values
     return table
 
 

@@ -2,9 +2,9 @@
 
 A :class:`Run` is the unit users keep: the DataTree (``prior``, ``prior_predictive``, ``posterior``,
 ``posterior_predictive``, ``log_likelihood``, ``log_prior``, ``sample_stats``, ``observed_data``,
-``constant_data`` and ``point``, the outcomes at the point values) plus the metadata that made it (scenario, resolved
-priors, evidence records, sampler settings, package version). Saving stores both in one netCDF file
-with hashes that :meth:`Run.load` checks.
+``constant_data`` and ``point``, the outcomes at the point values) plus the metadata that made it
+(scenario, resolved priors, evidence records, sampler settings, package version) and its MCMC
+diagnostics. Saving stores both in one netCDF file with hashes that :meth:`Run.load` checks.
 """
 
 from __future__ import annotations
@@ -60,6 +60,15 @@ class Run:
 
     tree: xr.DataTree
     meta: dict[str, Any] = field(default_factory=dict)
+    _diagnostics: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    """Cache of :func:`probmodel.analysis.diagnostics.run_diagnostics` (computed once per run)."""
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        """R-hat, ESS and divergences with a verdict (``ok``) and advice (``problems``)."""
+        from probmodel.analysis.diagnostics import run_diagnostics
+
+        return run_diagnostics(self)
 
     @property
     def scenario(self) -> dict[str, Any]:
@@ -132,6 +141,7 @@ def fit(
     """
     import pymc as pm
 
+    from probmodel.analysis.diagnostics import diagnose
     from probmodel.model import build_model
 
     settings = settings or SamplerSettings()
@@ -178,7 +188,10 @@ def fit(
             tree[group] = prior[group]
     tree["point"] = xr.DataTree(point_outcomes(scenario))
     _label(tree)
-    return Run(tree=tree, meta=run_meta(scenario, evidence, settings))
+    meta = run_meta(scenario, evidence, settings)
+    # Stored with the run (and its hash) so commands that read it need not re-diagnose.
+    meta["diagnostics"] = diagnose(tree).as_dict()
+    return Run(tree=tree, meta=meta)
 
 
 def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:

@@ -78,3 +78,62 @@ def prior_run(library):
     prior = pm.sample_prior_predictive(draws=1000, model=model, random_seed=11)["prior"]
     tree = xr.DataTree.from_dict({"posterior": prior.to_dataset()})
     return Run(tree=tree, meta=run_meta(scenario, [], SamplerSettings()))
+
+
+def prior_draws(scenario, draws: int, seed: int):
+    """Prior draws (one chain) of a scenario's world parameters and outcomes, without evidence."""
+    import pymc as pm
+
+    from probmodel.fit import FORWARD_COMPILE
+    from probmodel.model import build_model
+
+    model = build_model(scenario)
+    prior = pm.sample_prior_predictive(
+        draws=draws, model=model, random_seed=seed, compile_kwargs=FORWARD_COMPILE
+    )
+    return prior["prior"].to_dataset()
+
+
+def as_chains(ds, chains: int):
+    """One chain of draws split into ``chains`` chains, laid out as MCMC output is."""
+    one = ds.isel(chain=0, drop=True).drop_vars("draw")
+    size = one.sizes["draw"] // chains
+    one = one.isel(draw=slice(0, size * chains))
+    return one.coarsen(draw=size).construct(draw=("chain", "draw")).transpose("chain", "draw", ...)
+
+
+@pytest.fixture(scope="session")
+def gating_runs(library):
+    """Two runs of seed-cotrain built from prior draws, no MCMC: ``good`` (4 chains of 400 iid
+    draws: passes R-hat, ESS and divergences) and ``bad`` (the same draws with 7 divergent
+    transitions and one chain of unit cost tripled, so R-hat fails). Both have ``prior``,
+    ``point`` and ``sample_stats`` groups, so every command can read them."""
+    import numpy as np
+    import xarray as xr
+
+    from probmodel.evaluate import point_outcomes
+    from probmodel.fit import Run, SamplerSettings, run_meta
+
+    scenario = library.scenario("seed-cotrain")
+    prior = prior_draws(scenario, 1600, seed=5)
+    post = as_chains(prior, 4)
+    diverging = np.zeros((4, post.sizes["draw"]), dtype=bool)
+    runs = {}
+    for kind in ("good", "bad"):
+        stats = diverging.copy()
+        posterior = post.copy()
+        if kind == "bad":
+            stats[1, :7] = True
+            stuck = posterior["unit_cost_usd"].values.copy()
+            stuck[2] *= 3.0
+            posterior["unit_cost_usd"] = (("chain", "draw"), stuck)
+        tree = xr.DataTree.from_dict(
+            {
+                "posterior": posterior,
+                "prior": prior,
+                "sample_stats": xr.Dataset({"diverging": (("chain", "draw"), stats)}),
+                "point": point_outcomes(scenario),
+            }
+        )
+        runs[kind] = Run(tree=tree, meta=run_meta(scenario, [], SamplerSettings()))
+    return runs

@@ -74,3 +74,113 @@ def test_bad_options_are_refused_before_sampling(argv, message, capsys):
 def test_bad_ci_mass_is_refused(sampled, capsys):
     assert main(["summary", str(sampled), "--ci", "1.5"]) == 2
     assert "ci_prob = 1.5" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ diagnostics gating, --strict
+
+
+@pytest.fixture(scope="module")
+def gated_files(gating_runs, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gating")
+    return {kind: run.save(folder / f"{kind}.nc") for kind, run in gating_runs.items()}
+
+
+def test_the_constructed_runs_pass_and_fail_as_built(gating_runs):
+    from probmodel.analysis.diagnostics import diagnose
+
+    assert diagnose(gating_runs["good"].tree).ok
+    bad = diagnose(gating_runs["bad"].tree)
+    assert bad.divergences == 7 and bad.max_rhat > 1.01 and not bad.ok
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["summary", "{run}", "--json"],
+        ["plans", "{run}", "seed-cotrain", "--json"],
+        ["compare", "{run}", "seed-real-only", "--json"],
+        ["evidence", "influence", "{run}", "--json"],
+        ["check", "prior", "{run}", "--json"],
+        ["check", "ppc", "{run}", "--json"],
+    ],
+)
+def test_a_failing_run_is_flagged_in_json_and_on_stderr(gated_files, argv, capsys):
+    capsys.readouterr()
+    assert main([a.format(run=gated_files["bad"]) for a in argv]) == 0
+    captured = capsys.readouterr()
+    d = json.loads(captured.out)["diagnostics"]
+    assert d["ok"] is False and d["divergences"] == 7 and d["max_r_hat"] > 1.01
+    assert any("divergent" in p for p in d["problems"])
+    warning = [line for line in captured.err.splitlines() if "FAILED its MCMC diagnostics" in line]
+    assert len(warning) == 1 and "7 divergences" in warning[0] and "R-hat" in warning[0]
+
+
+def test_strict_exits_4_after_writing_its_output(gated_files, capsys):
+    from probmodel.cli import EXIT_DIAGNOSTICS
+
+    assert EXIT_DIAGNOSTICS == 4
+    capsys.readouterr()
+    assert main(["summary", str(gated_files["bad"]), "--strict"]) == EXIT_DIAGNOSTICS
+    captured = capsys.readouterr()
+    assert "diagnostics: PROBLEMS" in captured.out  # the summary was still printed
+    assert "--strict" in captured.err
+    assert main(["check", "prior", str(gated_files["bad"]), "--strict", "--json"]) == 4
+    assert json.loads(capsys.readouterr().out)["outcomes"]
+
+
+def test_a_good_run_is_not_flagged_and_strict_exits_0(gated_files, capsys):
+    capsys.readouterr()
+    for argv in (["summary", "--strict"], ["check", "prior", "--strict"], ["plans", "--strict"]):
+        assert main([*argv, str(gated_files["good"])]) == 0, argv
+        assert "FAILED" not in capsys.readouterr().err
+    assert main(["summary", str(gated_files["good"]), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["diagnostics"]["ok"] is True
+    checks = summary["checks"]["prior_predictive"]
+    assert checks["n_outcomes"] > 30 and checks["n_outside"] == len(checks["outside"])
+    assert summary["checks"]["ppc"] is None  # no evidence, nothing to check
+
+
+def test_the_report_of_a_failing_run_opens_with_a_banner(gating_runs):
+    from probmodel.report.html import render_report
+
+    bad = render_report(gating_runs["bad"])
+    body = bad[bad.index("<body>") :]
+    assert body.index("DIAGNOSTICS FAILED") < body.index("<h1>")
+    assert "7 divergences" in body and 'id="checks"' in body
+    assert "DIAGNOSTICS FAILED" not in render_report(gating_runs["good"])
+
+
+def test_diagnostics_are_computed_once_per_run(gated_files, monkeypatch, capsys):
+    import probmodel as pmod
+    from probmodel.analysis import diagnostics
+
+    calls = []
+    real = diagnostics.diagnose
+    monkeypatch.setattr(diagnostics, "diagnose", lambda tree: calls.append(1) or real(tree))
+    run = pmod.load_run(gated_files["bad"])
+    for _ in range(3):
+        assert run.diagnostics["ok"] is False
+    pmod.summarize(run)
+    assert len(calls) == 1
+
+
+def test_strict_is_documented_with_its_exit_code(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "4  --strict and the run failed its MCMC diagnostics" in text
+    with pytest.raises(SystemExit):
+        main(["summary", "--help"])
+    assert "--strict" in capsys.readouterr().out
+
+
+def test_a_sweep_of_a_failing_run_carries_the_verdict(gated_files, tmp_path, capsys):
+    from probmodel.io import load_dataset
+
+    out = tmp_path / "sweep.nc"
+    argv = ["sweep", str(gated_files["bad"]), "--grid", "fleet_size=1000,5000", "--out", str(out)]
+    assert main([*argv, "--strict"]) == 4
+    assert "FAILED its MCMC diagnostics" in capsys.readouterr().err
+    verdict = json.loads(load_dataset(out).attrs["run_diagnostics"])
+    assert verdict["ok"] is False and verdict["divergences"] == 7

@@ -126,17 +126,21 @@ def cmd_compare(args) -> int:
             f"compare {args.run} {' '.join(map(str, others))}: give either run files (.nc) or "
             "scenario names after the run, not both."
         )
+    from probmodel.cli import flag_diagnostics
+
     base = load_run(args.run)
+    loaded = [load_run(r) for r in runs]
+    diagnostics = flag_diagnostics(args, base, *loaded)
     if len(runs) == 1:
-        result = compare_runs(base, load_run(runs[0]))
+        result = compare_runs(base, loaded[0])
         result["run_a"]["file"], result["run_b"]["file"] = str(args.run), str(runs[0])
         if getattr(args, "json", False):
-            print(json.dumps(result, indent=2))
+            print(json.dumps({**result, "diagnostics": diagnostics}, indent=2))
         else:
             print_comparison(result)
         return 0
     if runs:
-        result = compare_run_files([base, *[load_run(r) for r in runs]])
+        result = compare_run_files([base, *loaded])
     else:
         from probmodel.analysis.plans import compare_plans
 
@@ -144,7 +148,7 @@ def cmd_compare(args) -> int:
         result = compare_plans(base, [lib.scenario(name) for name in [base.name, *others]])
     if getattr(args, "json", False):
         shown = {k: v for k, v in result.items() if k not in ("draws", "limits")}
-        print(json.dumps(shown, indent=2, default=float))
+        print(json.dumps({**shown, "diagnostics": diagnostics}, indent=2, default=float))
     else:
         print_plan_comparison(result)
     if getattr(args, "figure", None):

@@ -46,6 +46,28 @@ def _entries(tree: xr.DataTree, group: str):
             yield name, dim, [str(v) for v in ds[dim].values]
 
 
+def record_entries(tree: xr.DataTree, group: str) -> dict[str, list[tuple[str, str, str]]]:
+    """Per evidence record id, its entries ``(variable, dim, label)`` in ``group``, in order.
+
+    A measurement or effect record has one entry; a meta record one or two (mean, between-study
+    sd); a curve record one per point. Empty when ``group`` is absent.
+    """
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for name, dim, labels in _entries(tree, group):
+        for label in labels:
+            out.setdefault(record_of(label), []).append((name, dim, label))
+    return out
+
+
+def pit(replicates: np.ndarray, observed: float, weights: np.ndarray | None = None) -> float:
+    """Probability integral transform: the (weighted) share of replicates at or below the
+    observed value; near 0 or 1 when the observation sits in a tail of its predictive."""
+    replicates = np.asarray(replicates, dtype=float).ravel()
+    if weights is None:
+        return float(np.mean(replicates <= observed))
+    return float(np.sum(weights * (replicates <= observed)) / np.sum(weights))
+
+
 def record_log_likelihood(tree: xr.DataTree) -> xr.DataArray:
     """Log-likelihood of each evidence record per draw, dims ``(chain, draw, evidence_record)``."""
     ll = tree["log_likelihood"].to_dataset()
@@ -210,6 +232,7 @@ def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
     obs = tree["observed_data"].to_dataset()
     post = tree["posterior"].to_dataset()
     by_id = {r["id"]: r for r in records}
+    entries = record_entries(tree, "posterior_predictive")
     rows = []
     for record_id in log_w["evidence_record"].values:
         record_id = str(record_id)
@@ -217,15 +240,9 @@ def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
         reliable = kval <= K_RELIABLE
         w = np.exp(log_w.sel(evidence_record=record_id).values.ravel()) if reliable else None
         p_entries = []
-        for name, dim, labels in _entries(tree, "posterior_predictive"):
-            for label in labels:
-                if record_of(label) != record_id:
-                    continue
-                reps = pp[name].sel({dim: label}).values.ravel()
-                y = float(obs[name].sel({dim: label}))
-                weights = w if w is not None else np.full(reps.size, 1.0 / reps.size)
-                pit = float(np.sum(weights * (reps <= y)) / np.sum(weights))
-                p_entries.append(2.0 * min(pit, 1.0 - pit))
+        for name, dim, label in entries.get(record_id, []):
+            u = pit(pp[name].sel({dim: label}).values, float(obs[name].sel({dim: label})), w)
+            p_entries.append(2.0 * min(u, 1.0 - u))
         method = "LOO-PIT (PSIS)" if reliable else "posterior predictive (PSIS unreliable)"
         p = min(1.0, len(p_entries) * min(p_entries)) if p_entries else 1.0
         if "curve_exponent" in post and record_id in post["curve_study"].values:

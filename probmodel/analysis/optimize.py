@@ -195,17 +195,19 @@ def _constraint_draws(flat, scenario, constraints) -> list[tuple[np.ndarray, flo
 def cmd_optimize(args) -> int:
     """``probmodel optimize RUN [--grid ...] [--minimize cost_p80] [--require on_time>=0.8]``."""
     from probmodel.analysis.sweep import DEFAULT_GRID, grid_from_args
+    from probmodel.cli import flag_diagnostics
     from probmodel.report import formatting as fmt
 
     # The deadline is a requirement, not a decision: the default grid leaves it out.
     default = {k: v for k, v in DEFAULT_GRID.items() if k != "deadline_years"}
     run, scenario, axes = grid_from_args(args, default)
+    diagnostics = flag_diagnostics(args, run)
     constraints = dict(parse_constraint(c) for c in (args.require or ["on_time>=0.8"]))
     result = optimize(run, scenario, axes, args.minimize, constraints, seed=args.seed)
     if args.json:
         import json
 
-        print(json.dumps(result, indent=2, default=float))
+        print(json.dumps({**result, "diagnostics": diagnostics}, indent=2, default=float))
         return 0
     need = " and ".join(f"{n} >= {v:g}" for n, v in constraints.items()) or "no constraint"
     print(

@@ -82,16 +82,17 @@ def cmd_plans(args) -> int:
     import json
 
     import probmodel as pmod
+    from probmodel.cli import _table, flag_diagnostics
     from probmodel.report import formatting as fmt
 
     run = pmod.load_run(args.run)
+    diagnostics = flag_diagnostics(args, run)
     lib = pmod.api.Library.open(args.priors)
     names = args.scenarios or lib.scenario_names()
     rows = plan_rows(run, [lib.scenario(n) for n in names])
     if args.json:
-        print(json.dumps({"run": run.name, "plans": rows}, indent=2))
+        print(json.dumps({"run": run.name, "plans": rows, "diagnostics": diagnostics}, indent=2))
         return 0
-    from probmodel.cli import _table
 
     def pct(p):
         return fmt.fmt_pct(p) if p is not None else "—"

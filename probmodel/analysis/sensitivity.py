@@ -417,7 +417,10 @@ def cmd_sensitivity(args) -> int:
     top = getattr(args, "top", None) or 10
     if not isinstance(top, int) or top < 1:
         raise InvalidArgumentError(f"--top {top!r}: must be a positive integer.")
+    from probmodel.cli import _table, flag_diagnostics
+
     run = pmod.load_run(args.run)
+    diagnostics = flag_diagnostics(args, run)
     scenario_name = getattr(args, "scenario", None)
     overrides = []
     if scenario_name:
@@ -433,12 +436,11 @@ def cmd_sensitivity(args) -> int:
         print(
             json.dumps(
                 {"run": run.name, "plan": plan_name, "outcome": outcome, "tornado": bars,
-                 "ranking": ranking},
+                 "ranking": ranking, "diagnostics": diagnostics},
                 indent=2,
             )
         )  # fmt: skip
         return 0
-    from probmodel.cli import _table
 
     def value(name, x):
         return fmt.fmt_value(name, x)

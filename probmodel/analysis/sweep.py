@@ -287,14 +287,19 @@ def grid_from_args(args, default: Mapping[str, Any]):
 
 def cmd_sweep(args) -> int:
     """``probmodel sweep RUN [--grid NAME=SPEC ...] [--grid-file F] [--scenario S] --out F``."""
+    import json
     import time
 
+    from probmodel.cli import flag_diagnostics
     from probmodel.io import write_dataset
 
     run, scenario, axes = grid_from_args(args, DEFAULT_GRID)
+    diagnostics = flag_diagnostics(args, run)
     started = time.perf_counter()
     ds = sweep(run, scenario, axes)
     elapsed = time.perf_counter() - started
+    # The saved sweep carries the verdict of the posterior it was scored on.
+    ds.attrs["run_diagnostics"] = json.dumps(diagnostics)
     out = args.out or args.run.with_name(f"{run.name}-sweep.nc")
     write_dataset(ds, out)
     print(

@@ -233,6 +233,9 @@ def cmd_update(args) -> int:
     comparison["run_a"]["file"], comparison["run_b"]["file"] = str(run_file), str(out)
     print_comparison(comparison, title=f"what moved: {run_file} -> {out}")
     print(f"saved {result.run.save(out)}")
+    from probmodel.cli import flag_diagnostics
+
+    flag_diagnostics(args, run, result.run)
     return 0
 
 

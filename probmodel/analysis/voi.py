@@ -508,7 +508,10 @@ def cmd_voi(args) -> int:
     top = getattr(args, "top", None) or 10
     if not isinstance(top, int) or top < 1:
         raise InvalidArgumentError(f"--top {top!r}: must be a positive integer.")
+    from probmodel.cli import _table, flag_diagnostics
+
     run = pmod.load_run(args.run)
+    diagnostics = flag_diagnostics(args, run)
     lib = pmod.api.Library.open(getattr(args, "priors", None))
     scenarios = [lib.scenario(n) for n in args.scenarios]
     penalty = getattr(args, "penalty", None)
@@ -519,9 +522,8 @@ def cmd_voi(args) -> int:
     result = voi_table(run, scenarios, penalty, top=top, se_top=top)
     result["penalty_reason"] = why
     if getattr(args, "json", False):
-        print(json.dumps(result, indent=2))
+        print(json.dumps({**result, "diagnostics": diagnostics}, indent=2))
         return 0
-    from probmodel.cli import _table
 
     perfect = result["evpi"]
     print(

@@ -2,7 +2,9 @@
 
 Sections, in the order a reader needs them: what was modelled (scenario, plan, provenance),
 the headline risk against budget and deadline, outcome tables (posterior, then prior), figures,
-the priors, the evidence with what it did to each measured quantity, and MCMC diagnostics.
+the priors, the evidence with what it did to each measured quantity, the model checks (prior
+predictive check of the point estimates, posterior predictive check per record) and MCMC
+diagnostics. A run that failed its diagnostics gets a banner at the top.
 Figures are PNGs embedded as base64 ``data:`` URIs and every piece of text is escaped, so the
 file can be mailed, archived or opened offline and shows exactly what was computed.
 """
@@ -82,6 +84,7 @@ figcaption { color: #55606e; font-size: .88rem; margin-top: .3rem; }
 ol.evidence > li { margin-bottom: 1.4rem; }
 ol.evidence table { margin: .4rem 0 .2rem; }
 .notes { color: #3d4753; font-size: .88rem; margin: .3rem 0; }
+.banner { background: #fbeae8; border-left: 6px solid #b03a2e; padding: .7rem 1rem; margin: 0 0 1rem; }
 """
 
 
@@ -132,6 +135,7 @@ def render_report(
     summary = summary if summary is not None else summarize(run)
     prov = provenance(run.tree, run.evidence) if run.evidence else None
     sections = [
+        _diagnostics_banner(run.name, summary["diagnostics"]),
         _header(run),
         _headline(summary),
         _decisions_section(run, summary, decisions),
@@ -141,6 +145,7 @@ def render_report(
         _priors_section(run),
         _evidence_section(run, prov),
         _provenance_section(prov),
+        _checks_section(run, prov),
         _diagnostics_section(summary["diagnostics"]),
     ]
     title = esc(run.scenario["title"])
@@ -300,7 +305,7 @@ def _header(run) -> str:
                      ("outcomes", "Outcomes"), ("plans", "Plans"),
                      ("figures", "Figures"),
                      ("priors", "Priors"), ("evidence", "Evidence"), ("provenance", "What moved"),
-                     ("diagnostics", "Diagnostics"))
+                     ("checks", "Model checks"), ("diagnostics", "Diagnostics"))
     )  # fmt: skip
     meta_rows = [
         ["scenario", Html(f"<code>{esc(run.name)}</code>")],
@@ -1001,8 +1006,136 @@ def _provenance_section(prov: dict[str, Any] | None) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Model checks
+# --------------------------------------------------------------------------------------------
+
+
+def _checks_section(run, prov: dict[str, Any] | None) -> str:
+    """Prior predictive check of the point estimates (outside rows first, with their reason) and
+    the posterior predictive check per evidence record."""
+    from probmodel.analysis.checks import (
+        TAIL_P,
+        posterior_predictive_check,
+        prior_predictive_check,
+    )
+    from probmodel.errors import ResultFileError
+
+    try:
+        prior = prior_predictive_check(run)
+    except ResultFileError as err:
+        prior_parts = [para(f"Not available: {err}")]
+    else:
+        prior_parts = _prior_check_parts(prior)
+    ppc = posterior_predictive_check(run.tree, run.evidence, (prov or {}).get("conflicts"))
+    if ppc:
+        rows = [
+            [
+                Html(f"<code>{esc(r['id'])}</code>"), r["kind"], fmt_count(r["n_entries"]),
+                r["statistic"], f"{r['min_pit']:.2f}–{r['max_pit']:.2f}", f"{r['p_value']:.3f}",
+                Html('<span class="badge fail">in the tail</span>' if r["tail"]
+                     else '<span class="badge pass">consistent</span>'),
+                "—" if r["prior_p_value"] is None else f"{r['prior_p_value']:.3f}",
+                "—" if r["conflict_p_value"] is None else f"{r['conflict_p_value']:.3f}",
+            ]
+            for r in ppc
+        ]  # fmt: skip
+        tail = [r["id"] for r in ppc if r["tail"]]
+        verdict = (
+            f"{len(tail)} of {len(ppc)} records in the tail: {', '.join(tail)}."
+            if tail
+            else f"All {len(ppc)} records are consistent with the fitted model (p ≥ {TAIL_P})."
+        )
+        ppc_parts = [
+            para(
+                "Each record's observations against their replicates drawn from the posterior "
+                "predictive. One entry: two-sided PIT p-value 2·min(PIT, 1 − PIT). Several (curve "
+                "points, a meta-analysis' mean and spread): the chi-square discrepancy "
+                "Σ((y − mean)/sd)² of the observations against that of each replicate, p = "
+                "P(T(replicate) ≥ T(observed)). The record is in the fit, so these p-values are "
+                "conservative: a record in the tail is a misfit the model cannot absorb. The "
+                "prior predictive p asks whether the priors alone expected the record; the "
+                "leave-one-out conflict p (above) whether the rest of the evidence does. "
+                + verdict
+            ),
+            scroll(table(["record", "kind", "entries", "statistic", "PIT min–max", "PPC p",
+                          "verdict", "prior predictive p", "LOO conflict p"],
+                         rows, numeric=[2, 4, 5, 7, 8])),
+        ]  # fmt: skip
+    else:
+        ppc_parts = [para("No evidence records: there is nothing to check the fit against.")]
+    return section(
+        "checks",
+        "Model checks",
+        "<h3>Prior predictive check of the point estimates</h3>",
+        *prior_parts,
+        "<h3>Posterior predictive check per evidence record</h3>",
+        *ppc_parts,
+    )
+
+
+def _prior_check_parts(prior: dict[str, Any]) -> list[str]:
+    """The prior check's verdict, its outside rows with reasons, and the table of every outcome."""
+    mass = prior["mass"]
+    lo, hi = f"P{round(50 * (1 - mass))}", f"P{round(50 * (1 + mass))}"
+    outside = [r for r in prior["outcomes"] if not r["inside"]]
+    lead = para(
+        f"Every outcome's point estimate (every assumption at its point value: the seed's "
+        f"arithmetic) against the {mass:.0%} equal-tailed interval of its prior predictive "
+        f"({fmt_count(prior['n_draws'])} prior draws). {len(outside)} of "
+        f"{len(prior['outcomes'])} fall outside."
+    )
+    reasons = (
+        '<div class="callout">'
+        + "".join(f"<p><code>{esc(r['outcome'])}</code>: {esc(r['reason'])}</p>" for r in outside)
+        + "</div>"
+        if outside
+        else ""
+    )
+
+    def flag(text: str, bad: bool) -> Html:
+        return Html(f'<span class="bad">{esc(text)}</span>' if bad else esc(text))
+
+    rows = [
+        [
+            Html(f"<code>{esc(r['outcome'])}</code>"), unit_of(r["outcome"]),
+            flag(fmt_value(r["outcome"], r["point"], False), not r["inside"]),
+            fmt_value(r["outcome"], r["low"], False), fmt_value(r["outcome"], r["high"], False),
+            "constant" if r["constant"] else fmt_share(r["percentile"]),
+            flag("yes" if r["inside"] else f"no ({r['side']})", not r["inside"]),
+        ]
+        for r in [*outside, *(r for r in prior["outcomes"] if r["inside"])]
+    ]  # fmt: skip
+    tails = prior["tail_parameters"]
+    tail_text = (
+        para(
+            f"Point values outside their own prior's {mass:.0%} interval (prior percentile): "
+            + ", ".join(f"{t['parameter']} ({fmt_share(t['percentile'])})" for t in tails)
+            + "."
+        )
+        if tails
+        else ""
+    )
+    head = ["outcome", "unit", "point", lo, hi, "prior percentile", "inside"]
+    return [lead, reasons, tail_text,
+            scroll(table(head, rows, numeric=range(2, 6), css="compact"))]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
 # Diagnostics
 # --------------------------------------------------------------------------------------------
+
+
+def _diagnostics_banner(name: str, diag: dict[str, Any]) -> str:
+    """A red banner at the top of the report of a run that failed its diagnostics."""
+    if diag["ok"]:
+        return ""
+    from probmodel.analysis.diagnostics import what_failed
+
+    return (
+        '<div class="banner"><span class="badge fail">DIAGNOSTICS FAILED</span> '
+        f"The run {esc(name)!s} failed its MCMC diagnostics ({esc(what_failed(diag))}): every "
+        'number below may be wrong. <a href="#diagnostics">Details and advice</a>.</div>'
+    )
 
 
 def _diagnostics_section(diag: dict[str, Any]) -> str:

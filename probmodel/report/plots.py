@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from probmodel.analysis.diagnostics import is_constant
 from probmodel.equations import COST_COMPONENTS, OUTCOMES, WORLD_PARAMETERS
 from probmodel.report.formatting import (
     fmt_number,
@@ -79,11 +80,6 @@ def _clip_range(*arrays: np.ndarray, include: tuple[float | None, ...] = ()) -> 
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
     return float(lo), float(hi)
-
-
-def is_constant(x: np.ndarray) -> bool:
-    """True when all draws are equal up to rounding (e.g. years when the fleet is solved)."""
-    return bool(np.ptp(x) <= 1e-9 * max(abs(float(np.mean(x))), 1e-300))
 
 
 def _use_log(lo: float, hi: float) -> bool:
