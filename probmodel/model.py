@@ -20,7 +20,16 @@ from probmodel.equations import (
     outcomes,
     world_quantity,
 )
-from probmodel.specs.evidence import AXES, Curve, Effect, Measurement, Meta, Record
+from probmodel.specs.evidence import (  # noqa: F401 - EVIDENCE_VARS, record_of re-exported
+    AXES,
+    EVIDENCE_VARS,
+    Curve,
+    Effect,
+    Measurement,
+    Meta,
+    Record,
+    record_of,
+)
 from probmodel.specs.scenario import Scenario
 
 CURVE_LOG_GAP = (-1.0, 1.0)
@@ -84,17 +93,6 @@ def _new_deployment_exponents(world) -> dict:
     return new
 
 
-EVIDENCE_VARS = {
-    "measurement": ("evidence_measurement", "measurement"),
-    "meta": ("evidence_meta", "meta_statistic"),
-    "curve": ("evidence_curve", "curve_point"),
-    "effect": ("evidence_effect", "effect_record"),
-}
-"""Observed variable and its dimension for each evidence kind. Every entry along the dimension
-is labelled ``"<record id>"`` or ``"<record id>:<detail>"`` (:func:`record_of`), so per-record
-log-likelihoods are sums over entries."""
-
-
 def _observed(kind: str, labels: list[str], dist, **kwargs) -> None:
     """One observed vector per evidence kind; entry labels are ``"<record id>"`` or
     ``"<record id>:<detail>"``, so each entry names the record it belongs to."""
@@ -104,11 +102,6 @@ def _observed(kind: str, labels: list[str], dist, **kwargs) -> None:
     # (parameter recovery, calibration) without compiling again.
     kwargs["observed"] = pm.Data(f"{name}_observed", kwargs["observed"], dims=dim)
     dist(name, dims=dim, **kwargs)
-
-
-def record_of(label: str) -> str:
-    """The evidence record an entry label belongs to."""
-    return label.split(":", 1)[0]
 
 
 def _measurements(world, records: list[Measurement]) -> None:

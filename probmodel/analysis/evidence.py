@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from probmodel.equations import WORLD_PARAMETERS
-from probmodel.model import EVIDENCE_VARS, record_of
+from probmodel.specs.evidence import EVIDENCE_VARS, record_of
 
 K_RELIABLE = 0.7
 EXACT_ABOVE_SD = 1.0

@@ -15,7 +15,6 @@ import numpy as np
 import xarray as xr
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
-from scipy.stats import gaussian_kde
 
 from probmodel.report.formatting import fmt_number, fmt_pct, fmt_usd, fmt_value
 from probmodel.report.plots import (
@@ -50,15 +49,15 @@ def jcl_scatter(
     ax.scatter(cost[show], years[show], s=5, alpha=0.25, color=POSTERIOR_COLOR, lw=0,
                label=f"posterior draws ({fmt_number(show.size)} shown)")  # fmt: skip
     lc, ly = np.log(cost), np.log(np.maximum(years, 1e-6))
+    levels = None
     if np.ptp(lc) > 0 and np.ptp(ly) > 0:
-        kde = gaussian_kde(np.vstack([lc, ly]))
-        density = kde(np.vstack([lc, ly]))
-        levels = sorted(np.quantile(density, [1 - m for m in CONTOUR_MASSES]))
-        gx = np.linspace(*np.quantile(lc, [0.002, 0.998]), 120)
-        gy = np.linspace(*np.quantile(ly, [0.002, 0.998]), 120)
+        gx, gy, zz, density = _binned_density(lc, ly)
+        levels = np.unique(np.quantile(density, [1 - m for m in sorted(CONTOUR_MASSES)]))
+        if levels.size != len(CONTOUR_MASSES) or levels[0] <= 0:
+            levels = None  # too few distinct draws to draw nested contours
+    if levels is not None:
         xx, yy = np.meshgrid(gx, gy)
-        zz = kde(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
-        cs = ax.contour(np.exp(xx), np.exp(yy), zz, levels=levels, colors=POINT_COLOR,
+        cs = ax.contour(np.exp(xx), np.exp(yy), zz.T, levels=levels, colors=POINT_COLOR,
                         linewidths=1.0)  # fmt: skip
         labels = {
             lvl: f"{round(100 * m)}%"
@@ -84,6 +83,27 @@ def jcl_scatter(
     ax.set_title(title or "Will it fit the budget and the deadline? Cost x schedule of every draw",
                  loc="left", fontsize=12)  # fmt: skip
     return fig
+
+
+def _binned_density(x: np.ndarray, y: np.ndarray, bins: int = 120):
+    """A Gaussian-smoothed 2-D histogram of (x, y) on a grid over their 0.2%-99.8% ranges (padded), and its
+    value at each draw: the density estimate behind the contours, with Scott's bandwidth as a
+    kernel density estimate would use, at a fraction of its cost (a grid, not 4,000 x 18,400
+    kernel evaluations)."""
+    from scipy.ndimage import gaussian_filter
+
+    scott = x.size ** (-1.0 / 6.0)
+    # Padded by three bandwidths so that the outer contour closes inside the grid.
+    ranges = [
+        np.quantile(v, [0.002, 0.998]) + np.array([-3, 3]) * scott * np.std(v) for v in (x, y)
+    ]
+    counts, xe, ye = np.histogram2d(x, y, bins=bins, range=ranges)
+    sigma = [scott * np.std(v) / (e[1] - e[0]) for v, e in ((x, xe), (y, ye))]
+    smooth = gaussian_filter(counts, sigma=sigma, mode="constant")
+    ix = np.clip(np.searchsorted(xe, x) - 1, 0, bins - 1)
+    iy = np.clip(np.searchsorted(ye, y) - 1, 0, bins - 1)
+    centre = lambda e: (e[:-1] + e[1:]) / 2  # noqa: E731
+    return centre(xe), centre(ye), smooth, smooth[ix, iy]
 
 
 def plan_comparison(

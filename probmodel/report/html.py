@@ -720,6 +720,7 @@ def _figures(run) -> str:
     """The S-curves, the cost breakdown and the prior-vs-posterior panels as embedded PNGs."""
     sampled = plots.world_parameter_names(run)
     fixed = [n for n in WORLD_PARAMETERS if n in run.priors and n not in sampled]
+    moved, unmoved = plots.moved_parameters(run)
     items = [  # (figure maker, alt text, caption); each figure is drawn, encoded and closed in turn
         (lambda: plots.s_curve(run, "cost_total_usd"), "Cost S-curve",
          "Probability that the total cost is at most x. Dots: posterior P50 and P80; dotted line: "
@@ -732,9 +733,12 @@ def _figures(run) -> str:
         (lambda: plots.cost_breakdown(run), "Cost breakdown",
          "Posterior median cost per component (bar) with its 10–90% range (whiskers) and the point "
          "estimate (black tick)."),
-        (lambda: plots.prior_posterior(run), "Prior vs posterior",
+        (lambda: plots.prior_posterior(run, names=moved or None), "Prior vs posterior",
          "Grey: prior; blue: posterior; dashed: point value. Each panel shows the 0.5–99.5% range "
          "of the pooled draws; parameters spanning more than a factor of 20 are on a log axis."
+         + (f" Not moved by the evidence (median within {plots.MOVED_SHIFT:g} prior sd and "
+            f"spread within {plots.MOVED_RATIO:.0%} of the prior's): {', '.join(unmoved)}."
+            if moved and unmoved else "")
          + (f" Fixed (not sampled): {', '.join(fixed)}." if fixed else "")),
     ]  # fmt: skip
     blocks = [

@@ -634,3 +634,19 @@ def _citation(table, problems) -> Citation | None:
 def _one_of(value, allowed) -> bool:
     """Whether a value read from a file is one of the allowed names (a list or table never is)."""
     return isinstance(value, str) and value in allowed
+
+
+EVIDENCE_VARS = {
+    "measurement": ("evidence_measurement", "measurement"),
+    "meta": ("evidence_meta", "meta_statistic"),
+    "curve": ("evidence_curve", "curve_point"),
+    "effect": ("evidence_effect", "effect_record"),
+}
+"""Observed variable and its dimension for each evidence kind. Every entry along the dimension
+is labelled ``"<record id>"`` or ``"<record id>:<detail>"`` (:func:`record_of`), so per-record
+log-likelihoods are sums over entries."""
+
+
+def record_of(label: str) -> str:
+    """The evidence record an entry label belongs to."""
+    return label.split(":", 1)[0]
