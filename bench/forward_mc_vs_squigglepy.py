@@ -100,7 +100,7 @@ dists = squiggle_world(scenario)
 plan, n = scenario.plan, args.draws
 sq.set_seed(1)
 
-# Warm-up (PreliZ's numba samplers, squigglepy's imports), not timed.
+# Warm-up (first-call costs of both paths: imports, PreliZ for the truncated normal), not timed.
 prior_outcomes(scenario, 1000, seed=0)
 squiggle_vectorised(dists, plan, 1000)
 
@@ -128,7 +128,7 @@ def fmt(times):
 
 
 scale = n / args.per_draw
-print(f"ours, prior_outcomes (PreliZ rvs + equations on arrays): {ours_s:.2f} s measured "
+print(f"ours, prior_outcomes (PriorSpec.sample: NumPy samplers, PreliZ for the truncated normal; equations on arrays; chunks on threads): {ours_s:.2f} s measured "
       f"(median of {fmt(ours_all)} s)")  # fmt: skip
 print(f"squigglepy vectorised (sq.sample(dist, n) per input + the equations): {vec_s:.2f} s "
       f"measured (median of {fmt(vec_all)} s)")  # fmt: skip

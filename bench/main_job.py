@@ -4,7 +4,7 @@ reported) end to end, as a user starts it: a fresh process each time, timed from
     .venv/bin/python bench/main_job.py
 
 Three runs, in this order, into one results folder:
-1. first run, cold: PyTensor's and Numba's compile caches point at an empty folder;
+1. first run, cold: PyTensor's, Numba's and probmodel's caches point at an empty folder;
 2. second run, warm compile caches, ``--resample``: the model is built, compiled and sampled again;
 3. third run, warm, nothing changed: the saved posterior is reused (a fit of the same scenario,
    priors, evidence, settings and seed by the same code would be identical), and so is the
@@ -26,6 +26,7 @@ env = {
     **os.environ,
     "PYTENSOR_FLAGS": f"base_compiledir={caches / 'pytensor'}",
     "NUMBA_CACHE_DIR": str(caches / "numba"),
+    "PROBMODEL_CACHE_DIR": str(caches / "probmodel"),  # validated priors
 }
 
 

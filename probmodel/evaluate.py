@@ -113,8 +113,8 @@ def prior_draws(scenario: Scenario, draws: int, seed: int | None = None) -> dict
     parameter and of the new-deployment exponents.
 
     The same distribution as the PyMC model's prior (``build_model(scenario)`` without evidence)
-    without compiling a graph: each parameter is drawn with its spec's PreliZ ``rvs``; a million
-    draws take about half a second on two cores.
+    without compiling a graph: each parameter is drawn by :meth:`PriorSpec.sample
+    <probmodel.specs.priors.PriorSpec.sample>`.
 
     Parameters
     ----------
@@ -152,13 +152,7 @@ def _prior_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> dict[s
     from probmodel.equations import WORLD_PARAMETERS, new_deployment_exponent
     from probmodel.specs.evidence import AXES
 
-    values = {}
-    for name in WORLD_PARAMETERS:
-        spec = scenario.priors[name]
-        if spec.is_fixed:
-            values[name] = np.full(n, spec.point)
-        else:
-            values[name] = np.asarray(spec.to_preliz().rvs(n, random_state=rng), dtype=float)
+    values = {name: scenario.priors[name].sample(n, rng) for name in WORLD_PARAMETERS}
     for axis in AXES:
         z = rng.standard_normal(n)
         values[f"{axis}_exponent_new"] = new_deployment_exponent(values, axis, z)

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from probmodel.errors import MISSING, ProblemCollector
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -95,6 +97,25 @@ class PriorSpec:
         import preliz as pz
 
         return getattr(pz, self.distribution)(**self.params)
+
+    def sample(self, n: int, rng) -> np.ndarray:
+        """``n`` independent draws with a ``numpy.random.Generator``: NumPy's own sampler where
+        it is exact for the family (several times faster than going through PreliZ), PreliZ's
+        ``rvs`` otherwise (the truncated normal)."""
+        p = self.params
+        direct = {
+            "Normal": lambda: rng.normal(p.get("mu"), p.get("sigma"), n),
+            "LogNormal": lambda: rng.lognormal(p.get("mu"), p.get("sigma"), n),
+            "Beta": lambda: rng.beta(p.get("alpha"), p.get("beta"), n),
+            "Gamma": lambda: rng.gamma(p.get("alpha"), 1.0 / p.get("beta", 1.0), n),
+            "HalfNormal": lambda: np.abs(rng.normal(0.0, p.get("sigma"), n)),
+            "Uniform": lambda: rng.uniform(p.get("lower"), p.get("upper"), n),
+        }
+        if self.is_fixed:
+            return np.full(n, self.point)
+        if self.distribution in direct:
+            return direct[self.distribution]()
+        return np.asarray(self.to_preliz().rvs(n, random_state=rng), dtype=float)
 
     def to_pymc(self, name: str | None = None, **kwargs):
         """Create the PyMC random variable in the current model context."""
