@@ -40,8 +40,6 @@ import xarray as xr
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
 
-FORWARD_COMPILE = {"mode": "FAST_COMPILE"}
-"""Forward draws run a small graph: not worth a numba compile (as in :mod:`probmodel.fit`)."""
 SIMULATED_SCORE_CLIP = (1e-12, 1.0 - 1e-12)
 """Simulated curve scores are clipped into this range: as little as keeps the Beta density finite
 (see :mod:`probmodel.analysis.recovery` for why the real-data clip must not be used here)."""
@@ -107,11 +105,12 @@ def simulate_evidence(model, n: int, seed: int, score_clip=SIMULATED_SCORE_CLIP)
     """
     import pymc as pm
 
+    from probmodel.fit import FORWARD_COMPILE
     from probmodel.model import EVIDENCE_VARS
 
     observed = [name for name, _ in EVIDENCE_VARS.values() if name in model.named_vars]
     if not observed:
-        raise InvalidArgumentError("no evidence records: there is nothing to simulate or recover.")
+        raise InvalidArgumentError("no evidence records: there is nothing to simulate.")
     pymc_log = logging.getLogger("pymc")
     level = pymc_log.level
     pymc_log.setLevel(logging.WARNING)  # drop "Sampling: [...]" notices

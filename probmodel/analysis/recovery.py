@@ -28,7 +28,6 @@ are not affected; pass ``score_clip=SCORE_CLIP`` to see the effect.
 
 from __future__ import annotations
 
-import logging
 import time
 import warnings
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from probmodel.analysis.calibration import SIMULATED_SCORE_CLIP, simulate_evidence
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
 
@@ -48,10 +48,7 @@ DEFAULT_PARAMETERS = (
 )
 """World parameters the evidence kinds inform, and the study exponents of the curve records (each
 element of a vector variable is checked as a parameter of its own)."""
-FORWARD_COMPILE = {"mode": "FAST_COMPILE"}
-"""As in :mod:`probmodel.fit`: forward draws run a small graph, not worth a numba compile."""
-SIMULATED_SCORE_CLIP = (1e-12, 1.0 - 1e-12)
-"""Simulated curve scores are clipped into this range: as little as keeps the Beta density finite."""
+
 PRIOR_SD_DRAWS = 1000
 """Prior draws used for each parameter's prior sd (the denominator of the contraction)."""
 
@@ -110,7 +107,6 @@ def recovery_coverage(
     """
     import arviz as az
     import nutpie
-    import pymc as pm
 
     from probmodel.model import EVIDENCE_VARS, build_model
 
@@ -125,6 +121,7 @@ def recovery_coverage(
     observed = [name for name, _ in EVIDENCE_VARS.values() if name in model.named_vars]
     if not observed:
         raise InvalidArgumentError("no evidence records: there is nothing to recover from.")
+
     missing = [p for p in parameters if p not in model.named_vars]
     if missing:
         raise InvalidArgumentError(f"not variables of the model: {', '.join(missing)}.")
@@ -132,31 +129,16 @@ def recovery_coverage(
     if not_random:
         raise InvalidArgumentError(f"fixed in this scenario (nothing to recover): {not_random}.")
 
-    pymc_log = logging.getLogger("pymc")
-    level = pymc_log.level
-    pymc_log.setLevel(logging.WARNING)  # drop "Sampling: [...]" notices
-    try:
-        prior = pm.sample_prior_predictive(
-            draws=max(n_sims, PRIOR_SD_DRAWS),
-            model=model,
-            random_seed=seed,
-            compile_kwargs=FORWARD_COMPILE,
-        )
-    finally:
-        pymc_log.setLevel(level)
+    prior, evidence, clipped_all = simulate_evidence(
+        model, max(n_sims, PRIOR_SD_DRAWS), seed, score_clip
+    )
     seconds["prior"] = time.perf_counter() - t0
 
-    labels, known_all = _flatten(prior["prior"], parameters)
+    labels, known_all = _flatten(prior.expand_dims("chain"), parameters)
     known = known_all[:n_sims]
     prior_sd = known_all.std(axis=0, ddof=1)
-    sims = {
-        name: prior["prior_predictive"][name].isel(chain=0).values[:n_sims] for name in observed
-    }
-    clipped = np.zeros(n_sims, dtype=int)
-    if "evidence_curve" in sims:
-        raw = sims["evidence_curve"]
-        sims["evidence_curve"] = np.clip(raw, *score_clip)
-        clipped = (sims["evidence_curve"] != raw).sum(axis=1)
+    sims = {name: values[:n_sims] for name, values in evidence.items()}
+    clipped = clipped_all[:n_sims]
 
     t1 = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model)
