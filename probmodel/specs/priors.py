@@ -175,6 +175,8 @@ def _parsed() -> dict[str, PriorSpec]:
 
 
 _CACHE_FILE = "parsed-priors.pkl"
+_CACHE_SIZE = 2000
+"""Parsed priors kept in the cache file (~1 kB each)."""
 
 
 def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec | None:
@@ -194,6 +196,8 @@ def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec 
     spec = _parse_prior(name, table, problems)
     if spec is not None and key is not None:
         parsed[key] = spec
+        for stale in list(parsed)[: max(0, len(parsed) - _CACHE_SIZE)]:
+            del parsed[stale]  # the oldest first: a spec folder edited for years stays small
         io.write_cache(_CACHE_FILE, parsed)
     return spec
 
