@@ -130,10 +130,8 @@ def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
         return True
     meta = run_meta(scenario, [current[i] for i in ids], SamplerSettings(**run.meta["settings"]))
     meta["version"] = run.meta["version"]  # a new package version alone does not make it stale
-    meta["code"] = run.meta.get("code")  # nor new code
-    if "code" not in run.meta:
-        meta.pop("code")
-    base = {k: v for k, v in run.meta.items() if k not in ("update", "diagnostics")}
+    del meta["code"]  # nor new code
+    base = {k: v for k, v in run.meta.items() if k not in ("update", "diagnostics", "code")}
     return io.config_hash(meta) != io.config_hash(base)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from probmodel import __version__, io
-from probmodel.equations import OUTCOMES, WORLD_PARAMETERS, description
+from probmodel.equations import OUTCOMES, description
 from probmodel.errors import InvalidArgumentError
 from probmodel.evaluate import point_outcomes
 from probmodel.specs.evidence import Record
@@ -209,11 +209,7 @@ def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:
             draws, var_names=small, model=model, progressbar=False, compile_kwargs=FORWARD_COMPILE
         )
         draws = draws.merge(latent)
-    constants = {
-        name: float(np.asarray(model[name].get_value()))
-        for name in WORLD_PARAMETERS
-        if name in model.named_vars and model[name] in model.data_vars
-    }
+    constants = {name: spec.point for name, spec in scenario.priors.items() if spec.is_fixed}
     return draws.merge(draws_outcomes(draws, scenario.plan, constants))
 
 

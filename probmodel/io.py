@@ -147,25 +147,26 @@ def cache_dir() -> Path:
     return Path(base) / "probmodel"
 
 
-def read_cache(name: str):
-    """The object pickled in the cache folder under ``name``, or ``None`` (missing, unreadable
-    or made by other code: a cache is never trusted over recomputing)."""
+def read_pickle(path: str | Path):
+    """The object pickled at ``path``, or ``None`` when it is missing or unreadable: the caches
+    that use it are never trusted over recomputing."""
     import pickle
 
     try:
-        with (cache_dir() / name).open("rb") as fh:
+        with Path(path).open("rb") as fh:
             return pickle.load(fh)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed, never fatal
         return None
 
 
-def write_cache(name: str, obj) -> None:
-    """Pickle ``obj`` into the cache folder atomically; a cache that cannot be written is skipped."""
+def write_pickle(path: str | Path, obj) -> None:
+    """Pickle ``obj`` to ``path`` atomically; a cache that cannot be written is skipped (a
+    read-only or full disk costs the next reader the time, not this one its result)."""
     import pickle
 
     try:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        with atomic_path(cache_dir() / name) as tmp, open(tmp, "wb") as fh:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
     except OSError:
         pass
@@ -210,26 +211,18 @@ def memoised(folder: str | Path, key: dict[str, Any], compute):
     candidate plans and the code; re-rendering a report of the same run should not repeat it.
     Entries are pickles written atomically; one that cannot be read is recomputed.
     """
-    import pickle
-
     folder = Path(folder)
     path = folder / f"{sha256(canonical_json(key))[:24]}.pkl"
-    if path.is_file():
+    result = read_pickle(path) if path.is_file() else None
+    if result is None:
+        result = compute()
+        write_pickle(path, result)
         try:
-            with path.open("rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed, never fatal
+            entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in entries[CACHE_KEEP:]:
+                old.unlink(missing_ok=True)
+        except OSError:  # another process pruned first
             pass
-    result = compute()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[CACHE_KEEP:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only or full disk costs the next report the time, not this one its result
     return result
 
 

@@ -310,7 +310,6 @@ def sbc(
     prior, evidence, clipped = simulate_evidence(model, settings.n_sims, settings.seed)
     known = {name: prior[name].values for name in names}
 
-    local_cores = 1 if scheduler is None and workers > 1 else max(1, min(cpus, settings.chains))
     job = {
         "key": config_hash(
             {"scenario": scenario.as_record(), "evidence": [r.as_record() for r in records]}
@@ -318,7 +317,8 @@ def sbc(
         "scenario": scenario,
         "records": records,
         "settings": settings,
-        "cores": local_cores if scheduler is None else 1,
+        # One core per fit when fits run side by side; a lone process runs its chains in parallel.
+        "cores": 1 if client is not None or workers > 1 else max(1, min(cpus, settings.chains)),
     }
     n_batches = workers * 4 if scheduler is None else max(1, settings.n_sims // 5)
     batches = [
@@ -453,10 +453,6 @@ def summary(tree: xr.DataTree) -> dict[str, Any]:
     }
 
 
-def settings_record(settings: SBCSettings) -> dict[str, Any]:
-    return asdict(settings)
-
-
 # --------------------------------------------------------------------------------------------
 # Figure and command
 # --------------------------------------------------------------------------------------------
@@ -533,7 +529,7 @@ def cmd_sbc(args) -> int:
         "scenario": scenario.as_record(),
         "evidence_ids": [r.id for r in records],
         "evidence": [r.as_record() for r in records],
-        "sbc_settings": settings_record(settings),
+        "sbc_settings": asdict(settings),
     }
     args.out_dir.mkdir(parents=True, exist_ok=True)
     nc = io.save_tree(tree, meta, args.out_dir / f"sbc-{scenario.name}.nc")

@@ -102,8 +102,7 @@ def _binned_density(x: np.ndarray, y: np.ndarray, bins: int = 120):
     smooth = gaussian_filter(counts, sigma=sigma, mode="constant")
     ix = np.clip(np.searchsorted(xe, x) - 1, 0, bins - 1)
     iy = np.clip(np.searchsorted(ye, y) - 1, 0, bins - 1)
-    centre = lambda e: (e[:-1] + e[1:]) / 2  # noqa: E731
-    return centre(xe), centre(ye), smooth, smooth[ix, iy]
+    return (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2, smooth, smooth[ix, iy]
 
 
 def plan_comparison(

@@ -21,7 +21,6 @@ exactly which distribution was used.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -107,7 +106,7 @@ class PriorSpec:
             "Normal": lambda: rng.normal(p.get("mu"), p.get("sigma"), n),
             "LogNormal": lambda: rng.lognormal(p.get("mu"), p.get("sigma"), n),
             "Beta": lambda: rng.beta(p.get("alpha"), p.get("beta"), n),
-            "Gamma": lambda: rng.gamma(p.get("alpha"), 1.0 / p.get("beta", 1.0), n),
+            "Gamma": lambda: rng.gamma(p.get("alpha"), 1.0 / p.get("beta"), n),
             "HalfNormal": lambda: np.abs(rng.normal(0.0, p.get("sigma"), n)),
             "Uniform": lambda: rng.uniform(p.get("lower"), p.get("upper"), n),
         }
@@ -170,7 +169,7 @@ def _parsed() -> dict[str, PriorSpec]:
     if _PARSED is None:
         from probmodel import io
 
-        _PARSED = io.read_cache(_CACHE_FILE) or {}
+        _PARSED = io.read_pickle(io.cache_dir() / _CACHE_FILE) or {}
     return _PARSED
 
 
@@ -186,8 +185,7 @@ def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec 
     key = None
     if isinstance(table, dict):
         try:
-            text = json.dumps(table, sort_keys=True, allow_nan=True, default=repr)
-            key = io.sha256(f"{name}\x1f{text}\x1f{io.code_fingerprint()}")
+            key = io.sha256(f"{name}\x1f{io.canonical_json(table)}\x1f{io.code_fingerprint()}")
         except (TypeError, ValueError):  # an unhashable oddity: parse it, and report it, below
             key = None
     parsed = _parsed()
@@ -198,7 +196,7 @@ def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec 
         parsed[key] = spec
         for stale in list(parsed)[: max(0, len(parsed) - _CACHE_SIZE)]:
             del parsed[stale]  # the oldest first: a spec folder edited for years stays small
-        io.write_cache(_CACHE_FILE, parsed)
+        io.write_pickle(io.cache_dir() / _CACHE_FILE, parsed)
     return spec
 
 
