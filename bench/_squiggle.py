@@ -13,7 +13,7 @@ import squigglepy as sq
 from scipy.special import ndtr, ndtri
 
 from probmodel.equations import WORLD_PARAMETERS, new_deployment_exponent
-from probmodel.specs.evidence import AXES
+from probmodel.evidence import AXES
 
 
 def squiggle(spec):

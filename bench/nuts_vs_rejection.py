@@ -43,7 +43,7 @@ import probmodel as pmod
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.fit import SamplerSettings
 from probmodel.model import build_model
-from probmodel.specs.evidence import AXES
+from probmodel.evidence import AXES
 from probmodel.specs.library import Library
 
 BATCH = 100_000

@@ -12,7 +12,7 @@ import xarray as xr
 
 from probmodel.errors import ProbmodelError
 from probmodel.fit import Run, SamplerSettings
-from probmodel.specs.evidence import Record
+from probmodel.evidence import Record
 from probmodel.specs.library import Library, evidence_for
 from probmodel.specs.scenario import Scenario
 

@@ -38,15 +38,14 @@ FTE_HOURS_PER_YEAR = 2000.0
 """Paid hours of one full-time operator per year (a convention, not an uncertain quantity)."""
 
 REFERENCE_HOURS = 10_000.0
-"""Effective hours of robot data in the reference data set that anchors performance: the size of
-π0's pre-training mixture ("10,000 hours of dexterous manipulation data", Black et al., arXiv
+"""Hours of robot data in the reference data set that anchors performance: the size of π0's
+pre-training mixture ("10,000 hours of dexterous manipulation data", Black et al., arXiv
 2410.24164 [P])."""
 REFERENCE_ENVIRONMENTS = 100.0
 """Distinct environments in the reference data set (judgement: π0's environment count is not
 published; π0.5 adds ~400 h from "a variety of real homes")."""
-OSSIFICATION_STEEPNESS = 3.0
-"""Steepness of the data-absorption curve in model size: GEN-0 reports a "phase transition" at 7B,
-so absorption goes from ~0 to ~1 within a factor of ~3 in parameters (judgement)."""
+REFERENCE_PARAMS = 3.3e9
+"""Parameters of the reference model: π0 is a 3.3B-parameter model (Black et al. [P])."""
 
 PATHWAYS: tuple[str, ...] = ("real", "sim", "video", "world_model")
 """Data pathways (seed 002's table): real demonstration on the fleet, generative simulation,
@@ -58,7 +57,8 @@ WORLD_PARAMETERS: dict[str, str] = {
     "tokens_per_step": "predictive tokens per control step [tokens/step]",
     "useful_hours_per_day": "useful data-collection hours per robot per operating day [h/day]",
     "operating_days_per_year": "operating days per robot per year [days/year]",
-    "sim_transfer": "value of one simulated token in real-token equivalents [real tokens/sim token]",
+    "sim_transfer": "population median value of a simulated token [real-token equivalents]",
+    "sim_transfer_sd": "between-study sd of log sim transfer [log ratio]",
     "sim_speedup": "simulated tokens per robot-year equivalent / real tokens per robot-year [ratio]",
     "unit_cost_usd": "purchase cost of one robot [USD/robot]",
     "backup_share": "spare robots bought per active robot [fraction]",
@@ -73,22 +73,26 @@ WORLD_PARAMETERS: dict[str, str] = {
     "sim_compute_usd_per_token": "compute cost of one simulated token [USD/token]",
     "sim_available_years": "years until generative simulation yields usable data at scale [years]",
     "sim_environments": "distinct environments a generative-simulation pipeline provides [count]",
-    "video_transfer": "value of one human-video token in real-token equivalents [ratio]",
+    "video_transfer": "population median value of a human-video token [real-token equivalents]",
+    "video_transfer_sd": "between-study sd of log video transfer [log ratio]",
     "video_usd_per_hour": "acquiring and processing one hour of human video [USD/h]",
     "video_hours_per_year": "hours of usable human video a pipeline delivers per year [h/year]",
     "video_environments": "distinct environments in a human-video corpus [count]",
-    "world_model_transfer": "value of one world-model token in real-token equivalents [ratio]",
+    "world_model_transfer": "population median value of a world-model token [real-token equivalents]",
+    "world_model_transfer_sd": "between-study sd of log world-model transfer [log ratio]",
     "world_model_usd_per_hour": "generating one hour of world-model data [USD/h]",
     "world_model_hours_per_year": "hours a world-model pipeline generates per year [h/year]",
     "world_model_available_years": "years until world models yield usable robot data [years]",
     "world_model_environments": "distinct environments world-model data covers [count]",
-    "cross_embodiment_transfer": "value of another robot's token for this robot [real tokens/token]",
+    "cross_embodiment_transfer": "population median value of another robot's token [real-token equivalents]",
+    "cross_embodiment_transfer_sd": "between-study sd of log cross-embodiment transfer [log ratio]",
     "hardware_generation_years": "mean time between robot hardware generations [years]",
     "hardware_value_retained": "value a token keeps when the hardware changes generation [ratio]",
-    "site_saturation_hours": "hours of data at one environment beyond which repeats add little [h]",
-    "reference_attainment": "success at the reference data set, as a share of the ceiling [ratio]",
+    "reference_attainment": "unseen-task success at the reference data and model, as a share of the ceiling [ratio]",
     "success_ceiling": "success on unseen tasks that unlimited diverse data approaches [fraction]",
-    "ossification_params": "model size below which pre-training data is not absorbed [parameters]",
+    "unseen_task_exponent_ratio": "data exponent on unseen tasks / data exponent over all studies [ratio]",
+    "seen_task_hazard_ratio": "hazard on trained tasks / hazard on unseen tasks, same data [ratio]",
+    "outcome_level_sd": "between-study sd of the log hazard around the performance equation [log ratio]",
     "deployment_value_usd_per_hour": "value of one hour of a deployed robot's paid work [USD/h]",
     "deployment_data_yield": "share of deployed working hours that yield training data [fraction]",
     "data_exponent_mean": "population mean of the data-scaling exponent (error ~ D^-alpha)",
@@ -100,9 +104,21 @@ WORLD_PARAMETERS: dict[str, str] = {
 (transfer value, cost, throughput, diversity, availability), hardware generations, the
 performance curve and the scaling-exponent populations that published curves inform."""
 
+TRANSFERS: tuple[str, ...] = (
+    "sim_transfer",
+    "video_transfer",
+    "world_model_transfer",
+    "cross_embodiment_transfer",
+)
+"""Transfer-value populations: the median over studies, with a between-study sd ``<name>_sd``."""
 NEW_DEPLOYMENT_EXPONENTS: tuple[str, ...] = ("data_exponent_new", "diversity_exponent_new")
-"""Exponents of a new deployment: draws from each axis's population (the model's
-``*_exponent_new`` Deterministics). Point mode uses the population mean."""
+NEW_DEPLOYMENT: tuple[str, ...] = (
+    *NEW_DEPLOYMENT_EXPONENTS,
+    *(f"{t}_new" for t in TRANSFERS),
+)
+"""Values of a new deployment: draws from each population (the model's ``*_new``
+Deterministics), so a plan carries the between-study spread, not only the uncertainty of the
+population's centre. Point mode uses the population mean (exponents) or median (transfers)."""
 
 COST_COMPONENTS: tuple[str, ...] = (
     "capex",
@@ -119,6 +135,10 @@ COST_COMPONENTS: tuple[str, ...] = (
 """Cost breakdown, in the order reports show it (all USD over the whole plan)."""
 
 DATA_GOALS = ("raw_tokens", "effective_tokens")
+ROBOT_CLASSES = ("humanoid", "industrial-arm", "research-rig", "consumer-humanoid")
+"""Classes of robot a fleet may buy and a price may be for: humanoids and mobile manipulators
+sold for work, industrial arms, research rigs (ALOHA-style bimanual rigs, low-cost arms), and
+consumer humanoids (home robots at consumer prices)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +182,10 @@ class Plan:
         The deadline and budget that risk outputs are measured against.
     performance_target : float or None
         Success rate on unseen tasks the plan aims for [fraction].
+    robot_class : str
+        The class of robot the fleet buys (``humanoid`` by default: general-purpose robots sold
+        for work); a published price of another class informs the unit cost only through the
+        relation its record states (:mod:`probmodel.evidence.measurement`).
     baseline_fleet : float or None
         A reference fleet for the "robot purchases avoided" outcome (the seed's $400M).
     """
@@ -183,6 +207,7 @@ class Plan:
     deadline_years: float | None = None
     budget_usd: float | None = None
     performance_target: float | None = None
+    robot_class: str = "humanoid"
     baseline_fleet: float | None = None
 
     @property
@@ -277,8 +302,18 @@ MEASURABLE_DERIVED = {
     "tokens_per_robot_year": tokens_per_robot_year,
     "data_hours_per_robot_year": data_hours_per_robot_year,
     "people_usd_per_robot_year": people_usd_per_robot_year,
+    "tokens_per_hour": tokens_per_hour,
 }
 """Plan-free derived world quantities that an evidence record may measure (besides parameters)."""
+DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
+    "tokens_per_robot_year": ("control_rate_hz", "tokens_per_step", "useful_hours_per_day",
+                              "operating_days_per_year"),
+    "data_hours_per_robot_year": ("useful_hours_per_day", "operating_days_per_year"),
+    "people_usd_per_robot_year": ("operators_per_robot", "operator_wage_usd_per_hour",
+                                  "staff_overhead"),
+    "tokens_per_hour": ("control_rate_hz", "tokens_per_step"),
+}  # fmt: skip
+"""The world parameters each derived quantity is computed from."""
 
 
 def world_quantity(name: str, w: Mapping[str, Any]):
@@ -287,12 +322,13 @@ def world_quantity(name: str, w: Mapping[str, Any]):
 
 
 def transfer_values(w: Mapping[str, Any]) -> dict[str, Any]:
-    """Real-token equivalents of one token from each pathway (a real token is worth 1)."""
+    """Real-token equivalents of one token from each pathway for a new deployment (a real token
+    is worth 1): the ``*_transfer_new`` draws, or the population medians in point mode."""
     return {
         "real": 1.0,
-        "sim": w["sim_transfer"],
-        "video": w["video_transfer"],
-        "world_model": w["world_model_transfer"],
+        "sim": w["sim_transfer_new"],
+        "video": w["video_transfer_new"],
+        "world_model": w["world_model_transfer_new"],
     }
 
 
@@ -311,70 +347,109 @@ def hardware_retention(w: Mapping[str, Any], years):
     return -xp.expm1(-x) / x
 
 
-def data_absorption(w: Mapping[str, Any], params):
-    """Share of the data-scaling benefit a model of ``params`` parameters can absorb.
+def effective_environments(effective_hours: Mapping[str, Any], environments: Mapping[str, Any]):
+    """Effective number of distinct environments in a data mix [count].
 
-    GEN-0 (company claim) reports that models under ~7B "ossify": 1B models are "unable to absorb
-    new information over time" while 7B+ models internalise large pre-training data. Modelled as
-    ``1 / (1 + (ossification_params / params) ** 3)``; the prior on ``ossification_params`` is
-    wide enough that the claim may not hold at all.
+    The inverse Simpson index (the Hill number of order 2) of the effective hours over
+    environments, each pathway's effective hours spread evenly over its environments:
+    ``S = (sum_p e_p)**2 / sum_p (e_p**2 / E_p)``. A pathway's environments count in proportion to
+    the (transfer-weighted) data actually drawn from it: 1% simulated data adds almost nothing to
+    100 real sites however many scenes the simulator has, and a pathway can never raise ``S``
+    above ``E_real / w_real**2`` with ``w_real`` the real share of effective hours. No parameter
+    is needed beyond the environment counts themselves.
     """
-    return 1.0 / (1.0 + (w["ossification_params"] / params) ** OSSIFICATION_STEEPNESS)
+    total = sum(effective_hours.values())
+    spread = sum(e**2 / environments[p] for p, e in effective_hours.items())
+    return total**2 / spread
 
 
-def saturating_hours(w: Mapping[str, Any], hours_per_environment):
-    """Useful hours of one environment: repeats beyond ``site_saturation_hours`` add little.
+def performance(
+    w: Mapping[str, Any], effective_tokens, environments, params, setting="unseen-tasks", level=0.0
+):
+    """Predicted success rate from effective, diverse data and model size [fraction].
 
-    ``u(d) = d_sat * (1 - exp(-d / d_sat))``: about ``d`` for small ``d``, at most ``d_sat``
-    (Lin et al.: "once the number of demonstrations per environment or object reaches a certain
-    threshold, additional demonstrations have minimal effect").
+    The equations, and why (the model document ``docs/model.md`` gives the sources):
+
+    * **Link.** ``success = ceiling * exp(-H)``: the error approaches the floor ``1 - ceiling``
+      as the hazard ``H`` falls, and for small ``H`` the error above the floor is ``~ ceiling *
+      H``, the power law in the error rate that Sartor & Thompson fit per study. Curves and
+      effects use the same link (``-log success`` is a power law in data), so exponents mean the
+      same thing in the evidence and here.
+    * **Data and model size, one scaling law.** ``H ∝ g(D, N) = (D/D_ref)^-alpha +
+      (T(N)/D_ref)^-alpha`` with ``D`` the effective tokens, ``T(N) = tokens_per_parameter * N``
+      the plan's token target and ``D_ref`` the reference data in tokens. This is Hoffmann et
+      al.'s (Chinchilla) additive law ``E + A/N^a + B/D^b`` with equal exponents, which is what a
+      constant tokens-per-parameter target means (compute-optimal ``D ∝ N``; Epoch's refit gives
+      ``a = 0.51``; Sartor & Thompson's robot model-size and data exponents agree within their
+      CIs) and with the two terms equal at the token target (Chinchilla's optimum). So cost and
+      performance agree on "enough data": below the token target more data pays off with the data
+      exponent; beyond it returns fall towards the model-size floor, which only a bigger model
+      (with its bigger target) lowers. A small model's data gains stop early (GEN-0's
+      "ossification" below 7B is this effect, without a parameter of its own).
+    * **Diversity.** ``H ∝ (S/S_ref)^-(beta - alpha)`` with ``S`` the effective environments
+      (:func:`effective_environments`): at fixed data per environment (Lin et al.'s environment
+      curves) the hazard falls as ``S^-beta`` while data is the binding term; at a fixed total,
+      spreading data over more environments helps with ``beta - alpha >= 0``.
+    * **Exponents.** ``alpha`` is the new-deployment draw of the data population times
+      ``unseen_task_exponent_ratio`` on unseen tasks (Sartor & Thompson: unseen tasks scale more
+      slowly, -0.155 against -0.276); ``beta`` the diversity draw. ``alpha >= 0`` and
+      ``beta >= alpha`` are enforced: data never hurts, and a new environment is never worth less
+      than more data in a seen one.
+    * **Anchor.** At the reference (``D_ref`` = :data:`REFERENCE_HOURS` of real data in
+      :data:`REFERENCE_ENVIRONMENTS` environments, a :data:`REFERENCE_PARAMS` model) unseen-task
+      success is ``reference_attainment * ceiling``. Outcome records (published policies' absolute
+      success at their own data, environments and size) inform it through this same function.
+    * **Setting and study level.** Trained tasks (``setting="seen-tasks"``) have their hazard
+      scaled by ``seen_task_hazard_ratio``; ``level`` is a study's log-hazard offset (outcome
+      records only; 0 for a plan).
     """
-    xp = _namespace(hours_per_environment, w["site_saturation_hours"])
-    d_sat = w["site_saturation_hours"]
-    return -d_sat * xp.expm1(-hours_per_environment / d_sat)
-
-
-def performance(w: Mapping[str, Any], effective_hours, environments, params):
-    """Predicted success rate on unseen tasks from effective, diverse data [fraction].
-
-    The equations, and why:
-
-    * **Link.** ``success = ceiling * exp(-H)``, so the error ``1 - success`` approaches the floor
-      ``1 - ceiling`` as the hazard ``H`` falls, and for small ``H`` the error above the floor is
-      ``≈ ceiling * H``: DESIGN.md's saturating power law ``err = floor + (err_ref - floor) *
-      (D/D_ref)^-alpha``. The same ``-log(success)`` power law fits the curve records, so the
-      exponents mean the same thing in the evidence and here.
-    * **Diversity and data.** ``H = H_ref * (S/S_ref)^-beta * (u(D/S)/u(D_ref/S_ref))^-alpha``
-      with ``S`` effective environments, ``D`` effective hours, ``u`` the per-environment
-      saturation (:func:`saturating_hours`). At a fixed number of environments, more data helps
-      with the data exponent until each environment saturates (Lin et al.'s demo-count exponent of
-      ~0.12 is this saturation); at a fixed amount of data per environment, more environments help
-      with the diversity exponent (Lin et al.: 0.45-0.85).
-    * **Exponents.** ``alpha`` and ``beta`` are the new-deployment draws of the data and diversity
-      populations that the curve and meta records inform; ``alpha`` is kept ``>= 0`` (data never
-      hurts) and ``beta >= alpha`` (a new environment is never worth less than more data in a seen
-      one, as Lin et al. found in every study). With these, more effective data never lowers
-      success, and spreading a fixed amount of data over more environments never lowers it while
-      the environments are not saturated.
-    * **Anchor.** ``H_ref = -log(reference_attainment)``: at the reference data set
-      (:data:`REFERENCE_HOURS` in :data:`REFERENCE_ENVIRONMENTS` environments) success is
-      ``reference_attainment * ceiling``, whatever the exponents.
-    * **Model size.** ``a`` is :func:`data_absorption` and scales only the gain beyond the
-      reference (``H = H_ref * exp(-(a * max(g, 0) + min(g, 0)))`` with ``g`` the log gain
-      above): a model that cannot absorb data gets no better than the reference model with more
-      data, but is as badly hurt by too little as any other.
-    """
-    xp = _namespace(effective_hours, environments, params, *w.values())
+    xp = _namespace(effective_tokens, environments, params, level, *w.values())
     alpha = xp.maximum(w["data_exponent_new"], 0.0)
     beta = xp.maximum(w["diversity_exponent_new"], alpha)
-    useful = saturating_hours(w, effective_hours / environments)
-    reference = saturating_hours(w, REFERENCE_HOURS / REFERENCE_ENVIRONMENTS)
-    log_gain = beta * xp.log(environments / REFERENCE_ENVIRONMENTS) + alpha * xp.log(
-        useful / reference
-    )
-    absorbed = data_absorption(w, params) * xp.maximum(log_gain, 0.0) + xp.minimum(log_gain, 0.0)
-    hazard = -xp.log(w["reference_attainment"]) * xp.exp(-absorbed)
+    if setting == "unseen-tasks":
+        alpha = alpha * w["unseen_task_exponent_ratio"]
+    reference_tokens = REFERENCE_HOURS * tokens_per_hour(w)
+    target = w["tokens_per_parameter"] * params
+    reference_target = w["tokens_per_parameter"] * REFERENCE_PARAMS
+
+    def scaling(data, model_target):
+        return (data / reference_tokens) ** -alpha + (model_target / reference_tokens) ** -alpha
+
+    ratio = scaling(effective_tokens, target) / scaling(reference_tokens, reference_target)
+    diversity = (environments / REFERENCE_ENVIRONMENTS) ** -(beta - alpha)
+    hazard = -xp.log(w["reference_attainment"]) * diversity * ratio * xp.exp(level)
+    if setting == "seen-tasks":
+        hazard = hazard * w["seen_task_hazard_ratio"]
     return w["success_ceiling"] * xp.exp(-hazard)
+
+
+def data_mix_performance(w: Mapping[str, Any], hours, environments, params, setting, level=0.0):
+    """Success of a policy trained on ``hours`` per pathway (``real``, ``sim``, ``video``,
+    ``world_model``, ``other_robots``) with ``environments`` distinct real environments: the
+    performance equation at that data, with the transfer values' population medians (an outcome
+    record's data mix)."""
+    value = {
+        "real": 1.0,
+        "sim": w["sim_transfer"],
+        "video": w["video_transfer"],
+        "world_model": w["world_model_transfer"],
+        "other_robots": w["cross_embodiment_transfer"],
+    }
+    effective = {p: value[p] * h for p, h in hours.items() if h > 0}
+    counts = {
+        "real": environments,
+        "other_robots": environments,
+        "sim": w["sim_environments"],
+        "video": w["video_environments"],
+        "world_model": w["world_model_environments"],
+    }
+    merged = {"real": sum(e for p, e in effective.items() if p in ("real", "other_robots"))}
+    merged.update({p: e for p, e in effective.items() if p not in ("real", "other_robots")})
+    if not merged["real"]:
+        del merged["real"]
+    envs = effective_environments(merged, counts)
+    tokens = sum(effective.values()) * tokens_per_hour(w)
+    return performance(w, tokens, envs, params, setting, level)
 
 
 def new_deployment_exponent(w: Mapping[str, Any], axis: str, z):
@@ -383,12 +458,26 @@ def new_deployment_exponent(w: Mapping[str, Any], axis: str, z):
     return w[f"{axis}_exponent_mean"] + w[f"{axis}_exponent_sd"] * z
 
 
+def new_deployment_transfer(w: Mapping[str, Any], name: str, z):
+    """The transfer value of a new deployment: the population median times ``exp(sd * z)``."""
+    xp = _namespace(w[name], w[f"{name}_sd"], z)
+    return w[name] * xp.exp(w[f"{name}_sd"] * z)
+
+
+def population_of(new: str) -> tuple[str, str]:
+    """The population parameters (centre, spread) a new-deployment value is drawn from."""
+    base = new.removesuffix("_new")
+    if base.endswith("_exponent"):
+        return f"{base}_mean", f"{base}_sd"
+    return base, f"{base}_sd"
+
+
 def with_point_exponents(w: Mapping[str, Any]) -> dict[str, Any]:
-    """``w`` with the new-deployment exponents set to their population means where missing."""
+    """``w`` with the new-deployment values set to their population centres where missing."""
     out = dict(w)
-    for name in NEW_DEPLOYMENT_EXPONENTS:
+    for name in NEW_DEPLOYMENT:
         if name not in out:
-            out[name] = out[name.replace("_new", "_mean")]
+            out[name] = out[population_of(name)[0]]
     return out
 
 
@@ -480,25 +569,25 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
 
     # Effective data: robot data loses value across hardware generations and embodiments.
     retention = hardware_retention(w, fleet_years)
-    x = w["cross_embodiment_transfer"]
+    x = w["cross_embodiment_transfer_new"]
     embodiment = (1.0 + x * (plan.embodiments - 1.0)) / plan.embodiments
     effective = {
-        "real": hours["real"] * embodiment * retention,
+        "real": hours["real"] * embodiment * retention + x * plan.pooled_hours,
         "sim": value["sim"] * hours["sim"] * retention,
         "video": value["video"] * hours["video"],
         "world_model": value["world_model"] * hours["world_model"],
     }
-    effective_hours = sum(effective.values()) + x * plan.pooled_hours
+    effective_hours = sum(effective.values())
     diversity = {
         "real": plan.sites,
         "sim": w["sim_environments"],
         "video": w["video_environments"],
         "world_model": w["world_model_environments"],
     }
-    # Environments count at their pathway's transfer value, and only if the pathway is used.
-    environments = sum(_where(uses[p], value[p] * diversity[p], 0.0, xp) for p in PATHWAYS)
+    # Each pathway's environments count in proportion to the effective data drawn from it.
+    environments = effective_environments(effective, diversity)
     size = model_params(w, plan)
-    success = performance(w, effective_hours, environments, size)
+    success = performance(w, effective_hours * per_hour, environments, size)
 
     out = {
         "token_target": target,
@@ -524,7 +613,6 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
         "coverage": effective_hours * per_hour / target,
         "effective_environments": environments,
         "hardware_retention": retention,
-        "data_absorption": data_absorption(w, size),
         "success_rate": success,
     }
     if plan.baseline_fleet is not None:
@@ -540,9 +628,8 @@ OUTCOMES: dict[str, str] = {
     "effective_hours": "transfer-weighted hours of robot experience [real-robot hours]",
     "effective_tokens": "transfer-weighted tokens [real-token equivalents]",
     "coverage": "effective tokens / compute-optimal token target [ratio]",
-    "effective_environments": "transfer-weighted distinct environments in the data [count]",
+    "effective_environments": "effective number of distinct environments in the data (inverse Simpson over effective hours) [count]",
     "hardware_retention": "mean value robot data keeps across hardware generations [fraction]",
-    "data_absorption": "share of the data-scaling benefit the model size can absorb [fraction]",
     "collection_years": "time the fleet spends collecting [years]",
     "robot_years": "robot-years of collection, real plus simulated equivalents [robot-years]",
     "robot_years_real": "robot-years of real collection [robot-years]",

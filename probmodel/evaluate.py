@@ -83,9 +83,9 @@ def draws_outcomes(
     Evaluates without re-sampling: any plan can be scored on one posterior. ``constants`` gives
     the world parameters a scenario fixed (they are not in the draws).
     """
-    from probmodel.equations import NEW_DEPLOYMENT_EXPONENTS, WORLD_PARAMETERS
+    from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS
 
-    names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT_EXPONENTS) if n in parameters]
+    names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT) if n in parameters]
     missing = [n for n in WORLD_PARAMETERS if n not in parameters and n not in (constants or {})]
     if missing or not names:
         from probmodel.errors import ResultFileError
@@ -129,7 +129,7 @@ def prior_draws(scenario: Scenario, draws: int, seed: int | None = None) -> dict
     -------
     dict of str to numpy.ndarray
         One array of shape ``(draws,)`` per world parameter and per new-deployment exponent
-        (:data:`probmodel.equations.NEW_DEPLOYMENT_EXPONENTS`), in the parameters' units.
+        (:data:`probmodel.equations.NEW_DEPLOYMENT`), in the parameters' units.
     """
     return _in_chunks(lambda n, rng: _prior_chunk(scenario, n, rng), draws, seed)
 
@@ -149,13 +149,21 @@ def prior_outcomes(
 
 
 def _prior_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    from probmodel.equations import WORLD_PARAMETERS, new_deployment_exponent
-    from probmodel.specs.evidence import AXES
+    from probmodel.equations import (
+        TRANSFERS,
+        WORLD_PARAMETERS,
+        new_deployment_exponent,
+        new_deployment_transfer,
+    )
+    from probmodel.evidence import AXES
 
     values = {name: scenario.priors[name].sample(n, rng) for name in WORLD_PARAMETERS}
     for axis in AXES:
         z = rng.standard_normal(n)
         values[f"{axis}_exponent_new"] = new_deployment_exponent(values, axis, z)
+    for name in TRANSFERS:
+        z = rng.standard_normal(n)
+        values[f"{name}_new"] = new_deployment_transfer(values, name, z)
     return values
 
 

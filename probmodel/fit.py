@@ -21,7 +21,7 @@ from probmodel import __version__, io
 from probmodel.equations import OUTCOMES, description
 from probmodel.errors import InvalidArgumentError
 from probmodel.evaluate import point_outcomes
-from probmodel.specs.evidence import Record
+from probmodel.evidence import Record
 from probmodel.specs.scenario import Scenario
 
 DEFAULT_SEED = 20261121

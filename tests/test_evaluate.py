@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from probmodel.equations import NEW_DEPLOYMENT_EXPONENTS, WORLD_PARAMETERS, outcomes
+from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, outcomes
 from probmodel.evaluate import prior_draws, prior_outcomes
 
 N_PYMC = 4000
@@ -67,7 +67,7 @@ def test_means_agree_with_pymc_prior_predictive(name, ours, pymc_prior):
 def test_prior_draws_are_reproducible_under_a_seed_and_fixed_values_stay_fixed(library):
     levine = library.scenario("levine-mcdonalds")  # operating_days_per_year is Fixed here
     first, again, other = (prior_draws(levine, 1000, seed=s) for s in (1, 1, 2))
-    assert set(first) == set(WORLD_PARAMETERS) | set(NEW_DEPLOYMENT_EXPONENTS)
+    assert set(first) == set(WORLD_PARAMETERS) | set(NEW_DEPLOYMENT)
     for name in first:
         assert first[name].shape == (1000,)
         np.testing.assert_array_equal(first[name], again[name])

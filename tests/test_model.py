@@ -25,7 +25,7 @@ def test_free_variables_are_world_parameters_and_study_latents(model):
     assert set(WORLD_PARAMETERS) <= free
     latents = free - set(WORLD_PARAMETERS)
     assert {"data_exponent_new_z", "diversity_exponent_new_z"} <= latents
-    assert {"curve_exponent_z", "curve_log_gap_centre", "curve_log_precision"} <= latents
+    assert {"study_exponent_z", "study_transfer_z", "curve_log_hazard", "curve_log_precision"} <= latents
     assert {"effect_exponent_z", "effect_base_success"} <= latents
 
 
@@ -50,7 +50,7 @@ def test_every_evidence_record_has_entries_in_an_observed_variable(model, librar
     from probmodel.model import EVIDENCE_VARS, record_of
 
     owners = set()
-    for name, dim in EVIDENCE_VARS.values():
+    for name, dim in EVIDENCE_VARS.items():
         if name in model.named_vars:
             assert model.named_vars_to_dims[name] == (dim,)
             owners |= {record_of(label) for label in model.coords[dim]}

@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 
 from probmodel.errors import InvalidArgumentError, ProblemCollector
-from probmodel.specs.evidence import parse_evidence
+from probmodel.evidence import parse_evidence
 from probmodel.specs.library import MEASURABLE
 
 N_SIMS = 100

@@ -108,7 +108,7 @@ def simulate_evidence(model, n: int, seed: int, score_clip=SIMULATED_SCORE_CLIP)
     from probmodel.fit import FORWARD_COMPILE
     from probmodel.model import EVIDENCE_VARS
 
-    observed = [name for name, _ in EVIDENCE_VARS.values() if name in model.named_vars]
+    observed = [name for name in EVIDENCE_VARS if name in model.named_vars]
     if not observed:
         raise InvalidArgumentError("no evidence records: there is nothing to simulate.")
     pymc_log = logging.getLogger("pymc")

@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from probmodel.equations import WORLD_PARAMETERS
-from probmodel.specs.evidence import EVIDENCE_VARS, record_of
+from probmodel.evidence import EVIDENCE_VARS, record_of
 
 K_RELIABLE = 0.7
 EXACT_ABOVE_SD = 1.0
@@ -41,7 +41,7 @@ def _entries(tree: xr.DataTree, group: str):
     if group not in tree.children:
         return
     ds = tree[group].to_dataset()
-    for name, dim in EVIDENCE_VARS.values():
+    for name, dim in EVIDENCE_VARS.items():
         if name in ds:
             yield name, dim, [str(v) for v in ds[dim].values]
 

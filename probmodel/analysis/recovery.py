@@ -18,7 +18,7 @@ again with nutpie.
 likelihood is -inf (the prior lets a study's success approach 1e-4 or 1 - 1e-4 with a precision of
 hundreds). Simulated scores are therefore clipped into :data:`SIMULATED_SCORE_CLIP`, just inside
 (0, 1), and the number of clipped points is reported (``clipped_points``). Real scores are clipped
-into :data:`probmodel.specs.evidence.SCORE_CLIP` = (0.005, 0.995) instead; used on simulated
+into :data:`probmodel.evidence.SCORE_CLIP` = (0.005, 0.995) instead; used on simulated
 scores, that wider clip moves ~5% of them (in ~40% of simulations with Lin et al.-like x ranges)
 far from the values the model generated, and the curve exponents of those simulations were
 covered only ~77-81% of the time by their 90% intervals (400 simulations; 91-92% without
@@ -118,7 +118,7 @@ def recovery_coverage(
     seconds: dict[str, float] = {}
 
     model = build_model(scenario, list(records))
-    observed = [name for name, _ in EVIDENCE_VARS.values() if name in model.named_vars]
+    observed = [name for name in EVIDENCE_VARS if name in model.named_vars]
     if not observed:
         raise InvalidArgumentError("no evidence records: there is nothing to recover from.")
 

@@ -26,7 +26,8 @@ import xarray as xr
 
 from probmodel.equations import (
     COST_COMPONENTS,
-    NEW_DEPLOYMENT_EXPONENTS,
+    NEW_DEPLOYMENT,
+    population_of,
     OUTCOMES,
     WORLD_PARAMETERS,
     Plan,
@@ -55,7 +56,7 @@ def outcome_names() -> list[str]:
 
 def sampled_parameters(posterior: xr.Dataset) -> list[str]:
     """World parameters and new-deployment exponents present in the draws, in model order."""
-    return [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT_EXPONENTS) if n in posterior]
+    return [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT) if n in posterior]
 
 
 def outcome_values(outcomes: xr.Dataset, outcome: str, dims: tuple[str, ...]) -> np.ndarray:
@@ -161,12 +162,7 @@ def tornado(
             raise InvalidArgumentError(f"{label} = {q!r}: must be a quantile in [0, 1].")
     if not low < high:
         raise InvalidArgumentError(f"low = {low!r}, high = {high!r}: low must be below high.")
-    populations = {
-        f"{new.removesuffix('_new')}_{stat}"
-        for new in NEW_DEPLOYMENT_EXPONENTS
-        if new in names
-        for stat in ("mean", "sd")
-    }
+    populations = {p for new in NEW_DEPLOYMENT if new in names for p in population_of(new)}
     moved = [n for n in names if n not in populations]
     quantiles = {
         n: np.quantile(np.asarray(posterior[n].values, dtype=float).ravel(), [0.5, low, high])
@@ -491,9 +487,9 @@ def cmd_sensitivity(args) -> int:
         )
     if ranking["skipped"]:
         print(f"Constant in the draws, not ranked: {', '.join(ranking['skipped'])}.")
-    if any(n in posterior for n in NEW_DEPLOYMENT_EXPONENTS):
+    if any(n in posterior for n in NEW_DEPLOYMENT):
         print(
-            "The tornado moves the new deployment's exponents (*_exponent_new) directly; their "
+            "The tornado moves the new deployment's values (*_new) directly; their "
             "populations' mean and sd act only through them and are ranked in the second table."
         )
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from probmodel.equations import NEW_DEPLOYMENT_EXPONENTS, WORLD_PARAMETERS, Plan, outcomes
+from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, Plan, outcomes
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
 
@@ -170,7 +170,7 @@ def sweep(
     values = {name: parse_axis(name, spec) for name, spec in axes.items()}
     check_grid(scenario, values)
     post = run.tree["posterior"].to_dataset()
-    names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT_EXPONENTS) if n in post]
+    names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT) if n in post]
     world = {n: post[n].values.reshape(1, -1) for n in names}
     world.update({k: v for k, v in run_constants(run).items() if k not in world})
     n_draws = next(iter(world.values())).size if names else 1

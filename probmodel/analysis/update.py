@@ -36,7 +36,7 @@ from probmodel.api import is_stale
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
 from probmodel.fit import FORWARD_COMPILE, Run, SamplerSettings, run_meta
-from probmodel.model import EVIDENCE_VARS, build_model
+from probmodel.model import EVIDENCE_VARS, build_model, record_of
 from probmodel.specs.library import Library, read_evidence_file
 
 K_THRESHOLD = 0.7
@@ -297,8 +297,8 @@ def _record_log_likelihood(scenario, record, post: xr.Dataset, rng):
     from pytensor.graph.traversal import ancestors
 
     solo = remove_value_transforms(build_model(scenario, [record]))
-    (logp,) = solo.logp(vars=[solo[EVIDENCE_VARS[record.kind][0]]], sum=False)
-    total = logp.sum()
+    observed = [solo[n] for n in EVIDENCE_VARS if n in solo.named_vars]
+    total = pt.sum([lp.sum() for lp in solo.logp(vars=observed, sum=False)])
     inputs = [v for v in solo.value_vars if v in set(ancestors([total]))]
     names = [solo.values_to_rvs[v].name for v in inputs]
     free = set(solo.free_RVs)
@@ -390,19 +390,20 @@ def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> 
     posterior = _with_latents(_take(groups["posterior"], index), model, new_latents)
     groups["posterior"] = posterior
     one = xr.DataTree.from_dict({"posterior": posterior})
-    obs_name = EVIDENCE_VARS[record.kind][0]
+    obs_names = [n for n in EVIDENCE_VARS if n in model.named_vars and record.id in
+                 {record_of(str(c)) for c in model.coords[model.named_vars_to_dims[n][0]]}]
     quiet = _Quiet()
     with quiet:
         log_lik = _dataset(
             pm.compute_log_likelihood(
-                one, model=model, var_names=[obs_name], extend_inferencedata=False,
+                one, model=model, var_names=obs_names, extend_inferencedata=False,
                 progressbar=False,
             )
         )  # fmt: skip
-    groups["log_likelihood"] = _replace(
-        _take(groups["log_likelihood"], index) if "log_likelihood" in groups else xr.Dataset(),
-        log_lik[obs_name],
-    )
+    ll = _take(groups["log_likelihood"], index) if "log_likelihood" in groups else xr.Dataset()
+    for obs_name in obs_names:
+        ll = _replace(ll, log_lik[obs_name])
+    groups["log_likelihood"] = ll
     if "log_prior" in groups:
         lp = _take(groups["log_prior"], index)
         if new_latents:
@@ -420,13 +421,16 @@ def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> 
         groups["sample_stats"] = _take(groups["sample_stats"], index)
     with quiet:
         fresh = pm.sample_posterior_predictive(
-            one, model=model, var_names=[obs_name], random_seed=seed + 2,
+            one, model=model, var_names=obs_names, random_seed=seed + 2,
             progressbar=False, compile_kwargs=FORWARD_COMPILE,
         )["posterior_predictive"].to_dataset()  # fmt: skip
     if "posterior_predictive" in groups:
-        fresh = _replace(_take(groups["posterior_predictive"], index), fresh[obs_name])
+        kept = _take(groups["posterior_predictive"], index)
+        for obs_name in obs_names:
+            kept = _replace(kept, fresh[obs_name])
+        fresh = kept
     groups["posterior_predictive"] = fresh
-    if "observed_data" in groups:
+    for obs_name in obs_names if "observed_data" in groups else ():
         rv = model[obs_name]
         (dim,) = model.named_vars_to_dims[obs_name]
         values = np.asarray(model.rvs_to_values[rv].get_value())

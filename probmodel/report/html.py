@@ -34,7 +34,7 @@ from probmodel.report.formatting import (
     fmt_years,
     unit_of,
 )
-from probmodel.specs.evidence import CONFIDENCE_WIDENING
+from probmodel.evidence import CONFIDENCE_WIDENING
 
 PRIOR_TABLE_OUTCOMES = (
     "cost_total_usd", "cost_net_usd", "years", "success_rate", "robot_years", "robots_needed",

@@ -23,7 +23,7 @@ from probmodel.errors import (
     UnknownNameError,
     did_you_mean,
 )
-from probmodel.specs.evidence import Record, parse_evidence
+from probmodel.evidence import Record, parse_evidence
 from probmodel.specs.priors import parse_prior
 from probmodel.specs.scenario import Scenario, parse_scenario
 

@@ -30,7 +30,13 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from probmodel.equations import DATA_GOALS, REFERENCE_ENVIRONMENTS, WORLD_PARAMETERS, Plan
+from probmodel.equations import (
+    DATA_GOALS,
+    REFERENCE_ENVIRONMENTS,
+    ROBOT_CLASSES,
+    WORLD_PARAMETERS,
+    Plan,
+)
 from probmodel.errors import MISSING, ProblemCollector, did_you_mean
 from probmodel.specs.priors import PriorSpec, merge_override, parse_prior
 
@@ -39,7 +45,7 @@ SHARE_KEYS = {"real_share": 1.0, "video_share": 0.0, "world_model_share": 0.0}
 PLAN_KEYS = {
     "model_params", "token_target", "fleet_size", *SHARE_KEYS, "sim_generation", "data_goal",
     "collection_years", "sites", "embodiments", "pooled_hours", "deployed", "work_hours_per_day",
-    "deadline_years", "budget_usd", "performance_target", "baseline_fleet",
+    "deadline_years", "budget_usd", "performance_target", "robot_class", "baseline_fleet",
 }  # fmt: skip
 SIM_GENERATION = ("on_fleet", "separate")
 
@@ -252,6 +258,10 @@ def parse_plan(table: dict[str, Any], problems: ProblemCollector) -> Plan | None
             "only a deployed fleet (deployed = true) has paid working hours.",
         )
     target = number("performance_target", high=1.0, what="a success rate in (0, 1]")
+    robot_class = table.get("robot_class", "humanoid")
+    if robot_class not in ROBOT_CLASSES:
+        problems.add("plan.robot_class", robot_class,
+                     f"Allowed: {', '.join(ROBOT_CLASSES)}.{did_you_mean(str(robot_class), ROBOT_CLASSES)}")  # fmt: skip
     budget, baseline = positive("budget_usd"), positive("baseline_fleet")
     if len(problems.problems) > n_before:
         return None
@@ -273,6 +283,7 @@ def parse_plan(table: dict[str, Any], problems: ProblemCollector) -> Plan | None
         deadline_years=deadline,
         budget_usd=budget,
         performance_target=target,
+        robot_class=robot_class,
         baseline_fleet=baseline,
     )
 

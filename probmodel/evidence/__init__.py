@@ -1,0 +1,119 @@
+"""Evidence records: published results as likelihood terms, one TOML file each in
+``priors/evidence/``, written without code.
+
+Each kind is one module here with the same small interface, registered in :data:`KINDS`:
+
+* ``KIND``, ``KEYS`` (its file keys besides the common ones) and ``VARS`` (its observed
+  variables and their dims);
+* a frozen dataclass (a :class:`~probmodel.evidence.base.Record`) with ``constrains()`` (the world
+  parameters its likelihood reaches) and ``says()`` (one sentence: what it claims);
+* ``parse(table, ctx, problems)``: the kind's fields, every problem reported;
+* ``needs(record)``: the study-level latents it uses (:mod:`probmodel.evidence.latents`);
+* ``likelihood(world, records, latents)``: its observed variables in the PyMC model. The same
+  variables simulate the kind's data for calibration and recovery (PyMC draws them forward).
+
+A new kind is one new module added to :data:`KINDS`. The kinds: ``measurement`` (a published value
+of a model quantity, or a bound), ``meta`` (a meta-analytic exponent), ``curve`` (one study's
+scaling curve, in one or two variables), ``effect`` (success with one data mix against another:
+co-training, pooling), ``outcome`` (a policy's absolute success at a stated data mix, environments
+and model size). Success may be given as counts (k of n trials) wherever a score appears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from probmodel.errors import MISSING, ProblemCollector, did_you_mean
+from probmodel.evidence import curve, effect, measurement, meta, outcome
+from probmodel.evidence.base import (  # noqa: F401 - the package's public names
+    AXES,
+    CONFIDENCE_WIDENING,
+    COMMON_KEYS,
+    PATHWAYS,
+    SCORE_CLIP,
+    SETTINGS,
+    TRANSFER_OF,
+    Z90,
+    Citation,
+    Record,
+    Score,
+    citation,
+    one_of,
+)
+from probmodel.evidence.curve import Curve  # noqa: F401
+from probmodel.evidence.effect import Effect  # noqa: F401
+from probmodel.evidence.measurement import Measurement  # noqa: F401
+from probmodel.evidence.meta import Meta  # noqa: F401
+from probmodel.evidence.outcome import Outcome  # noqa: F401
+
+KINDS = {m.KIND: m for m in (measurement, meta, curve, effect, outcome)}
+"""The registry: kind name -> its module."""
+EVIDENCE_VARS: dict[str, str] = {name: dim for m in KINDS.values() for name, dim in m.VARS}
+"""Every observed variable of every kind, with its dimension. Entries along the dimension are
+labelled ``"<record id>"`` or ``"<record id>:<detail>"`` (:func:`record_of`)."""
+TRANSFERS = tuple(TRANSFER_OF.values())
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What parsing needs to know about the model: the quantities a measurement may name."""
+
+    quantities: frozenset[str]
+
+
+def record_of(label: str) -> str:
+    """The evidence record an entry label belongs to."""
+    return label.split(":", 1)[0]
+
+
+def parse_evidence(table: Any, file_id: str, quantities, problems: ProblemCollector):
+    """Validate one evidence file's table; every problem is reported. ``None`` when invalid."""
+    import re
+
+    n_before = len(problems.problems)
+    if not isinstance(table, dict):
+        problems.add("", table, "an evidence file must be a TOML table.")
+        return None
+    kind = table.get("kind", MISSING)
+    if not one_of(kind, KINDS):
+        hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
+        problems.add("kind", kind, f"unknown evidence kind.{hint} Allowed: {', '.join(KINDS)}.")
+        return None
+    module = KINDS[kind]
+    problems.unknown_keys(table, COMMON_KEYS | module.KEYS, "")
+    record_id = table.get("id", file_id)
+    if not isinstance(record_id, str) or not re.match(ID_PATTERN, record_id):
+        problems.add("id", record_id, "must be lower-case letters, digits and single hyphens.")
+    study = table.get("study", "")
+    if not isinstance(study, str) or (study and not re.match(ID_PATTERN, study)):
+        problems.add("study", study, "must be lower-case letters, digits and single hyphens.")
+    confidence = table.get("confidence", MISSING)
+    if not one_of(confidence, CONFIDENCE_WIDENING):
+        problems.add("confidence", confidence,
+                     f"Allowed: {', '.join(CONFIDENCE_WIDENING)} (unverified numbers are not used).")  # fmt: skip
+    for key in ("title", "notes"):
+        if key in table and not isinstance(table[key], str):
+            problems.add(key, table[key], "must be text.")
+    cite = citation(table.get("citation", MISSING), problems)
+    fields = module.parse(table, ParseContext(frozenset(quantities)), problems)
+    if len(problems.problems) > n_before or fields is None or cite is None:
+        return None
+    cls = next(v for v in vars(module).values()
+               if isinstance(v, type) and issubclass(v, Record) and v.__module__ == module.__name__)  # fmt: skip
+    return cls(
+        id=record_id, kind=kind, confidence=confidence, citation=cite,
+        title=table.get("title", ""), notes=table.get("notes", ""), study=study,
+        file=problems.file, raw=dict(table), **fields,
+    )  # fmt: skip
+
+
+def add_likelihoods(world, records: list[Record]) -> None:
+    """Every record's likelihood in the current PyMC model (records grouped by kind), with the
+    study-level latents they share."""
+    from probmodel.evidence.latents import Latents
+
+    latents = Latents(world, [n for r in records for n in KINDS[r.kind].needs(r)])
+    for kind, module in KINDS.items():
+        module.likelihood(world, [r for r in records if r.kind == kind], latents)
