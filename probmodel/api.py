@@ -105,7 +105,20 @@ def summarize(run: Run, ci_prob: float = 0.9, confidence: float = 0.8) -> dict[s
         "prior": summarize_tree(run.tree, run.plan, "prior", ci_prob, confidence),
         "diagnostics": run_diagnostics(run),
         "checks": checks_summary(run),
+        "judgement": judgement(run).as_dict(),
     }
+
+
+def judgement(run: Run):
+    """Which world parameters the run's records inform, and the share of each headline outcome's
+    variance decided by the rest (:mod:`probmodel.analysis.judgement`)."""
+    from probmodel.analysis.judgement import judgement_report
+    from probmodel.equations import Plan
+
+    plan = Plan(**run.plan)
+    constants = {n: s["point"] for n, s in run.priors.items() if s["distribution"] == "Fixed"}
+    reachable = {name for r in run.evidence for name in r.get("constrains", [])}
+    return judgement_report(run.tree, plan, run.priors, constants, reachable=reachable)
 
 
 def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:

@@ -537,20 +537,7 @@ def _record_effect_text(record, priors_dir) -> str:
             lines.append(
                 f"  prior 90% interval of {name}: {fmt.fmt_value(name, lo)} - {fmt.fmt_value(name, hi)}"
             )
-    if record.kind == "measurement":
-        lo, hi = record.interval90()
-        lines.append(f"  the record says (90%, after widening): {fmt.fmt_value(record.quantity, lo)} - "
-                     f"{fmt.fmt_value(record.quantity, hi)}")  # fmt: skip
-    elif record.kind == "meta":
-        lines.append(f"  the record says: exponent {record.exponent:g} (se {record.se:.3g}, used "
-                     f"{record.se * record.widening:.3g})")  # fmt: skip
-    elif record.kind == "curve":
-        lines.append(f"  {len(record.x)} points of score vs {record.x_unit or 'x'} "
-                     f"({min(record.x):g}-{max(record.x):g}); a new study exponent for the "
-                     f"{record.axis} population")  # fmt: skip
-    elif record.kind == "effect":
-        lines.append(f"  success x{record.ratio:.2f} when {record.added:g} {record.unit} of "
-                     f"{record.transfer.replace('_transfer', '')} data join {record.base_real:g}")  # fmt: skip
+    lines.append(f"  the record says: {record.says()}")
     return "\n".join(lines)
 
 
@@ -560,7 +547,7 @@ def _cmd_evidence_influence(args) -> int:
 
     run = pmod.load_run(args.run)
     diagnostics = flag_diagnostics(args, run)
-    result = provenance(run.tree, run.evidence)
+    result = provenance(run.tree, run.evidence, run.priors)
     if args.exact:
         result["influence"] = exact_influence(run, result["influence"], args.priors)
     if args.json:
@@ -735,6 +722,8 @@ def _print_summary(summary: dict) -> None:
         )
     if risk.get("note"):
         print(risk["note"])
+    if summary.get("judgement"):
+        _print_judgement(summary["judgement"])
     if summary.get("checks"):
         from probmodel.analysis.checks import checks_line
 
@@ -752,6 +741,17 @@ def _print_summary(summary: dict) -> None:
             f"re-run `probmodel sample {summary['scenario']}` for current results.",
             file=sys.stderr,
         )
+
+
+def _print_judgement(j: dict) -> None:
+    """One line per headline outcome: the share of its variance decided by judgement."""
+    for outcome, row in j["outcomes"].items():
+        drivers = ", ".join(f"{n} {100 * v:.0f}%" for n, v in list(row["drivers"].items())[:4])
+        scale = " (log scale)" if row["scale"] == "log" else ""
+        print(f"{outcome}{scale}: decided by judgement {100 * row['share']:.0f}%"
+              + (f" ({drivers})" if drivers else ""))  # fmt: skip
+    print(f"informed by records (contraction >= {j['threshold']:g} on the log/logit scale): "
+          f"{len(j['informed'])} of {len(j['informed']) + len(j['judgement'])} world parameters")
 
 
 def _print_diagnostics(d: dict) -> None:

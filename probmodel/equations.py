@@ -405,9 +405,9 @@ def performance(
     """
     xp = _namespace(effective_tokens, environments, params, level, *w.values())
     alpha = xp.maximum(w["data_exponent_new"], 0.0)
-    beta = xp.maximum(w["diversity_exponent_new"], alpha)
     if setting == "unseen-tasks":
         alpha = alpha * w["unseen_task_exponent_ratio"]
+    beta = xp.maximum(w["diversity_exponent_new"], alpha)
     reference_tokens = REFERENCE_HOURS * tokens_per_hour(w)
     target = w["tokens_per_parameter"] * params
     reference_target = w["tokens_per_parameter"] * REFERENCE_PARAMS

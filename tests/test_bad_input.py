@@ -118,10 +118,13 @@ def test_missing_spec_folder(capsys, tmp_path):
 @pytest.mark.parametrize(
     "broken, expected",
     [
-        ("unknown-kind.toml", ["kind = 'curv'", "Did you mean 'curve'", "measurement, curve, meta, effect"]),
+        ("unknown-kind.toml", ["kind = 'curv'", "Did you mean 'curve'", "measurement, meta, curve, effect, outcome"]),
         ("curve-mismatched.toml", ["axis = 'environment'", "use 'diversity'", "has 3 values but x has 4"]),
         ("curve-score-above-max.toml", ["score", "score_max", "must lie in [0, 1]"]),
-        ("effect-bad-transfer.toml", ["transfer = 'sim_transfr'", "Did you mean 'sim_transfer'", "treatment.real", "base_success"]),
+        ("effect-bad-pathway.toml", ["treatment.simm", "Did you mean 'sim'", "base_success"]),
+        ("outcome-without-trials.toml", ["environments = 0", "setting = 'unseen'", "unseen-tasks, seen-tasks"]),
+        ("curve-counts-above-trials.toml", ["successes", "whole numbers in [0, trials]"]),
+        ("price-without-class.toml", ["robot_class", "which class of robot", "humanoid"]),
         ("meta-missing-se.toml", ["se: ", "give exactly one of `se`"]),
     ],
 )  # fmt: skip
@@ -136,8 +139,8 @@ def test_broken_evidence_of_every_kind_is_refused(spec_dir, capsys, broken, expe
 def test_evidence_check_refuses_a_broken_file_and_add_leaves_the_library_alone(spec_dir, capsys):
     root = spec_dir()
     before = sorted(p.name for p in (root / "evidence").iterdir())
-    broken = BROKEN / "evidence" / "effect-bad-transfer.toml"
+    broken = BROKEN / "evidence" / "effect-bad-pathway.toml"
     for command in ("check", "add"):
         err = _cli_error(capsys, ["evidence", command, str(broken), "--priors", str(root)])
-        assert "sim_transfr" in err
+        assert "simm" in err
     assert sorted(p.name for p in (root / "evidence").iterdir()) == before

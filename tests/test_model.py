@@ -26,15 +26,22 @@ def test_free_variables_are_world_parameters_and_study_latents(model):
     latents = free - set(WORLD_PARAMETERS)
     assert {"data_exponent_new_z", "diversity_exponent_new_z"} <= latents
     assert {"study_exponent_z", "study_transfer_z", "curve_log_hazard", "curve_log_precision"} <= latents
-    assert {"effect_exponent_z", "effect_base_success"} <= latents
+    assert {"effect_base_success"} <= latents
 
 
-def test_curve_and_effect_exponents_are_pooled_per_study(model, library):
-    curves = [r.id for r in library.evidence() if r.kind == "curve"]
-    effects = [r.id for r in library.evidence() if r.kind == "effect"]
-    assert list(model.coords["curve_study"]) == curves
-    assert list(model.coords["effect_study"]) == effects
-    assert model.named_vars_to_dims["curve_exponent"] == ("curve_study",)
+def test_study_latents_are_shared_by_the_records_of_one_study(model, library):
+    """One study exponent per (study, axis), one transfer per (study, pathway): Lin et al.'s
+    Pour Water environment table and demonstration curve share the study's data exponent."""
+    records = library.evidence()
+    labels = list(model.coords["study_axis"])
+    assert len(labels) == len(set(labels))
+    expected = {f"{r.study_key}:{a}" for r in records if r.kind == "curve" for a in r.axes}
+    expected |= {f"{r.study_key}:data" for r in records if r.kind == "effect"}
+    assert set(labels) == expected
+    assert "lin-pour-water:data" in labels and "lin-pour-water:diversity" in labels
+    assert model.named_vars_to_dims["study_exponent"] == ("study_axis",)
+    pathways = {f"{r.study_key}:{p}" for r in records if r.kind == "effect" for p in r.pathways}
+    assert set(model.coords["study_pathway"]) == pathways
 
 
 def test_outcomes_are_deterministics_with_cost_breakdown_dims(model):
@@ -54,7 +61,10 @@ def test_every_evidence_record_has_entries_in_an_observed_variable(model, librar
         if name in model.named_vars:
             assert model.named_vars_to_dims[name] == (dim,)
             owners |= {record_of(label) for label in model.coords[dim]}
-    assert owners == {r.id for r in library.evidence()}
+    scenario = library.scenario("seed-cotrain")
+    from probmodel.model import records_for_plan
+
+    assert owners == {r.id for r in records_for_plan(scenario, library.evidence())}
 
 
 def test_fixed_parameter_becomes_data_not_a_random_variable(library):

@@ -25,7 +25,7 @@ import arviz_stats  # noqa: F401  (registers the .azstats accessor used for PSIS
 import numpy as np
 import xarray as xr
 
-from probmodel.equations import WORLD_PARAMETERS
+from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, population_of
 from probmodel.evidence import EVIDENCE_VARS, record_of
 
 K_RELIABLE = 0.7
@@ -113,7 +113,7 @@ def _summary(values: np.ndarray, weights: np.ndarray | None = None) -> dict[str,
 def _parameters(tree: xr.DataTree) -> list[str]:
     post = tree["posterior"].to_dataset()
     names = [n for n in WORLD_PARAMETERS if n in post]
-    return names + [n for n in ("data_exponent_new", "diversity_exponent_new") if n in post]
+    return names + [n for n in NEW_DEPLOYMENT if n in post]
 
 
 def influence(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,9 +122,10 @@ def influence(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
     Returns one dict per record, most influential first: ``pareto_k``, ``reliable`` (k <= 0.7),
     ``ess`` (importance-sampling effective draws), ``score`` (largest absolute shift, in posterior
     sds, of a parameter the record constrains) and ``moved``: ``{parameter, with, without,
-    shift_sd, width_ratio}`` for each parameter the record constrains, and for any other whose shift
-    exceeds the Monte Carlo noise floor ``2.5 / sqrt(ess)`` (about twice the standard error of a
-    weighted median). Shifts of an unreliable record (k > 0.7) are rough.
+    shift_sd, width_ratio}`` for each parameter on the record's likelihood path (the parameters it
+    constrains and the new-deployment values drawn from them); other parameters can only move by
+    Monte Carlo noise, whose floor ``2.5 / sqrt(ess)`` (about twice the standard error of a
+    weighted median) is stated with each row. Shifts of an unreliable record (k > 0.7) are rough.
     """
     if "log_likelihood" not in tree.children:
         return []
@@ -138,6 +139,7 @@ def influence(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
     for record_id in map(str, log_w["evidence_record"].values):
         record = by_id.get(record_id, {})
         direct = set(record.get("constrains", []))
+        path = direct | {n for n in NEW_DEPLOYMENT if set(population_of(n)) & direct}
         w = np.exp(log_w.sel(evidence_record=record_id).values.ravel())
         ess = float(1.0 / np.sum(w**2))
         floor = 2.5 / np.sqrt(ess)
@@ -147,7 +149,7 @@ def influence(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
             shift = (full[n]["median"] - without["median"]) / (full[n]["sd"] or 1.0)
             width_without = without["high"] - without["low"]
             ratio = (full[n]["high"] - full[n]["low"]) / width_without if width_without else 1.0
-            if n in direct or abs(shift) > floor:
+            if n in path:
                 moved.append(
                     {
                         "parameter": n,
@@ -178,17 +180,18 @@ def influence(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
     return rows
 
 
-def data_vs_prior(tree: xr.DataTree) -> list[dict[str, Any]]:
+def data_vs_prior(tree: xr.DataTree, priors: dict[str, dict] | None = None) -> list[dict[str, Any]]:
     """Per parameter: how much the data rather than the prior decides it.
 
-    ``contraction = 1 - var(posterior) / var(prior)`` (0: the prior alone, 1: the data alone) sets
-    the verdict. ``prior_sensitivity`` is ArviZ's power-scaling sensitivity to the prior
-    (``psense``): high when tempering the prior moves the posterior. Power-scaling the likelihood
-    of ~20 records at once is too noisy to attribute per parameter here, so it is not used.
+    ``contraction`` is :func:`probmodel.analysis.judgement.contraction`: ``1 - (IQR_post /
+    IQR_prior)**2`` on the parameter's unconstrained (log or logit) scale (0: the prior alone, 1:
+    the data alone). ``prior_sensitivity`` is ArviZ's power-scaling sensitivity to the prior
+    (``psense``): high when tempering the prior moves the posterior.
     """
     import arviz as az
 
-    post, prior = tree["posterior"].to_dataset(), tree["prior"].to_dataset()
+    from probmodel.analysis.judgement import contraction
+
     names = _parameters(tree)
     sense = {}
     if "log_prior" in tree.children:
@@ -196,22 +199,20 @@ def data_vs_prior(tree: xr.DataTree) -> list[dict[str, Any]]:
             warnings.simplefilter("ignore")
             result = az.psense(tree, var_names=names, group="prior")
         sense = {n: float(result[n]) for n in names if n in result}
+    shrink = contraction(tree, priors or {}, names)
     ess = az.ess(tree, var_names=names)
     rows = []
     for n in names:
-        var_prior = float(np.var(prior[n].values)) if n in prior else float("nan")
-        var_post = float(np.var(post[n].values))
-        contraction = 1.0 - var_post / var_prior if var_prior > 0 else float("nan")
-        # Monte Carlo se of a variance ratio ~ sqrt(2/n_post + 2/n_prior): below twice that, a
-        # contraction is noise.
-        noise = float(np.sqrt(2.0 / float(ess[n]) + 2.0 / prior[n].size)) if n in prior else 0.0
+        c = shrink.get(n, float("nan"))
+        # Monte Carlo scatter of an IQR ratio squared: ~2.6 / sqrt(ess) (about 0.04 at 4,000).
+        noise = float(2.6 / np.sqrt(float(ess[n])))
         rows.append(
             {
                 "parameter": n,
-                "contraction": contraction,
+                "contraction": c,
                 "noise": noise,
                 "prior_sensitivity": sense.get(n),
-                "decided_by": _decided_by(contraction, noise),
+                "decided_by": _decided_by(c, noise),
             }
         )
     return rows
@@ -245,10 +246,10 @@ def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
             p_entries.append(2.0 * min(u, 1.0 - u))
         method = "LOO-PIT (PSIS)" if reliable else "posterior predictive (PSIS unreliable)"
         p = min(1.0, len(p_entries) * min(p_entries)) if p_entries else 1.0
-        if "curve_exponent" in post and record_id in post["curve_study"].values:
-            p_exp = _exponent_p(post, record_id, by_id.get(record_id, {}))
-            p = min(1.0, 2.0 * min(p, p_exp))
-            method += " + study exponent vs population"
+        study_p = _study_p(post, by_id.get(record_id, {}), w)
+        if study_p is not None:
+            p = min(1.0, 2.0 * min(p, study_p))
+            method += " + study latents vs a new study"
         record = by_id.get(record_id, {})
         rows.append(
             {
@@ -265,20 +266,39 @@ def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
     return rows
 
 
-def _exponent_p(post: xr.Dataset, record_id: str, record: dict[str, Any]) -> float:
-    """Two-sided probability that a new study of the same axis is as extreme as this one."""
-    axis = record.get("axis", "data")
-    study = post["curve_exponent"].sel(curve_study=record_id).values.ravel()
-    new = post[f"{axis}_exponent_new"].values.ravel()
-    below = float(np.mean(new <= study))
-    return 2.0 * min(below, 1.0 - below)
+def _study_p(post: xr.Dataset, record: dict[str, Any], weights) -> float | None:
+    """Smallest two-sided probability (Bonferroni over the study's latents) that a new study
+    drawn from the population is as extreme as this record's study, for each of its study
+    exponents and transfer values; ``weights`` (leave-one-record-out, when reliable) take the
+    record out of the population it is compared with. ``None`` for records without latents."""
+    from probmodel.evidence import TRANSFER_OF
+
+    study = record.get("study") or record.get("id")
+    checks = []
+    for var, dim, new_of in (
+        ("study_exponent", "study_axis", lambda name: f"{name}_exponent_new"),
+        ("study_transfer", "study_pathway", lambda name: f"{TRANSFER_OF[name]}_new"),
+    ):
+        if var not in post:
+            continue
+        for label in map(str, post[dim].values):
+            owner, name = label.rsplit(":", 1)
+            if owner == study and new_of(name) in post:
+                mine = post[var].sel({dim: label}).values.ravel()
+                new = post[new_of(name)].values.ravel()
+                checks.append(pit(new - mine, 0.0, weights))
+    if not checks:
+        return None
+    return min(1.0, len(checks) * min(2.0 * min(u, 1.0 - u) for u in checks))
 
 
-def provenance(tree: xr.DataTree, records: list[dict[str, Any]]) -> dict[str, Any]:
+def provenance(
+    tree: xr.DataTree, records: list[dict[str, Any]], priors: dict[str, dict] | None = None
+) -> dict[str, Any]:
     """Influence, data-vs-prior and conflicts of a fitted tree, as one JSON-able dict."""
     return {
         "influence": influence(tree, records),
-        "data_vs_prior": data_vs_prior(tree),
+        "data_vs_prior": data_vs_prior(tree, priors),
         "conflicts": conflicts(tree, records),
         "thresholds": {"pareto_k": K_RELIABLE, "conflict_p": CONFLICT_P},
     }

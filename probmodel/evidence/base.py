@@ -267,7 +267,8 @@ def score(table, problems, prefix="", n=None) -> tuple[Score, ...] | None:
         if num(value) and key == n_key:
             return [float(value)] * n  # one trial count for every point
         if not isinstance(value, list) or len(value) != n or not all(map(num, value)):
-            problems.add(key, value, f"must be a list of {n} numbers ({what}), one per point.")
+            count = f" has {len(value)} values but x has {n}:" if isinstance(value, list) else ""
+            problems.add(key, value, f"{count} must be a list of {n} numbers ({what}), one per point.")
             return None
         return [float(v) for v in value]
 

@@ -96,21 +96,21 @@ def parse(table, ctx, problems) -> dict | None:
     ax = axis(table, problems)
     x = positive_list(table, "x", problems, min_len=2)
     data = positive_list(table, "data", problems, min_len=2, required=False)
-    if x is None or ax is None or ("data" in table and data is None):
-        return None
-    if data is not None:
-        if ax != "diversity":
+    ok = ax is not None and x is not None and ("data" not in table or data is not None)
+    if x is not None and len(set(x)) < 2:
+        problems.add("x", table["x"], "needs at least two different values to fit an exponent.")
+        ok = False
+    if data is not None and x is not None:
+        if ax is not None and ax != "diversity":
             problems.add("data", table["data"], "a second x (data per environment) goes with "
                          "axis = 'diversity'.")  # fmt: skip
-            return None
+            ok = False
         if len(data) != len(x):
             problems.add("data", table["data"], f"has {len(data)} values but x has {len(x)}.")
-            return None
-    if len(set(x)) < 2:
-        problems.add("x", table["x"], "needs at least two different values to fit an exponent.")
-        return None
-    scores = score(table, problems, n=len(x))
-    if scores is None:
+            ok = False
+    n = len(x) if x is not None else len(table["x"]) if isinstance(table.get("x"), list) else None
+    scores = score(table, problems, n=n) if n else None
+    if not ok or scores is None:
         return None
     return {
         "axis": ax, "x": x, "data": data, "scores": scores,

@@ -39,8 +39,7 @@ from probmodel.evidence.base import (
 
 KIND = "effect"
 KEYS = {"base", "treatment", "unit", "base_success", "relative_change", "sd", "interval", "mass",
-        "base_successes", "base_trials", "treatment_successes", "treatment_trials",
-        "base_score", "treatment_score", "score_max"}  # fmt: skip
+        "base_successes", "base_trials", "treatment_successes", "treatment_trials"}  # fmt: skip
 VARS = (
     ("evidence_effect", "effect_record"),
     ("evidence_effect_counts", "effect_arm"),
@@ -95,21 +94,23 @@ def parse(table, ctx, problems) -> dict | None:
     base = mix(table, "base", problems)
     treatment = mix(table, "treatment", problems)
     unit = text(table, "unit", problems, required=True)
-    if base is None or treatment is None or not unit:
-        return None
-    if base.get("real", 0) <= 0 and not any(base.values()):
+    ok = base is not None and treatment is not None and bool(unit)
+    if base is not None and not any(base.values()):
         problems.add("base", table["base"], "the base mix needs some data (> 0).")
-        return None
-    if not any(p in base or p in treatment for p in TRANSFER_OF):
-        problems.add("treatment", table["treatment"], "an effect needs a pathway besides "
-                     f"real data (one of {', '.join(TRANSFER_OF)}) in base or treatment.")  # fmt: skip
-        return None
-    if base == treatment:
-        problems.add("treatment", table["treatment"], "must differ from base.")
+        ok = False
+    if base is not None and treatment is not None:
+        if not any(p in base or p in treatment for p in TRANSFER_OF):
+            problems.add("treatment", table["treatment"], "an effect needs a pathway besides "
+                         f"real data (one of {', '.join(TRANSFER_OF)}) in base or treatment.")  # fmt: skip
+            ok = False
+        elif base == treatment:
+            problems.add("treatment", table["treatment"], "must differ from base.")
+            ok = False
+    if not ok:
+        _check_result(table, problems)  # report the result's problems too, at once
         return None
     fields = {"base": base, "treatment": treatment, "unit": unit}
-    has_counts = any(k in table for k in ("base_successes", "treatment_successes", "base_score",
-                                            "treatment_score"))  # fmt: skip
+    has_counts = any(k in table for k in ("base_successes", "treatment_successes"))
     if has_counts:
         if "relative_change" in table:
             problems.add("relative_change", table["relative_change"],
@@ -144,6 +145,16 @@ def parse(table, ctx, problems) -> dict | None:
         return None
     return {**fields, "base_success": (float(success[0]), float(success[1])), "ratio": ratio,
             "log_sd": log_sd}  # fmt: skip
+
+
+def _check_result(table, problems) -> None:
+    """Problems of the result keys alone (used when the mixes already failed)."""
+    success = table.get("base_success", MISSING)
+    if success is not MISSING and (not isinstance(success, list) or len(success) != 2
+                                   or not all(map(num, success))
+                                   or not 0 < success[0] < success[1] < 1):  # fmt: skip
+        problems.add("base_success", success,
+                     "must be a 90% interval [lower, upper] of the base success rate, inside (0, 1).")  # fmt: skip
 
 
 def needs(record: Effect) -> list:

@@ -111,21 +111,22 @@ def parse(table, ctx, problems) -> dict | None:
         return None
     robot_class = table.get("robot_class", "")
     other = table.get("other_classes", "none")
+    ok = True
     if quantity == PRICED:
         if not one_of(robot_class, ROBOT_CLASSES):
             problems.add("robot_class", robot_class if robot_class else MISSING,
                          f"a price must say which class of robot it prices. Allowed: "
                          f"{', '.join(ROBOT_CLASSES)}.")  # fmt: skip
-            return None
+            ok = False
         if not one_of(other, OTHER_CLASS_RELATIONS):
             problems.add("other_classes", other, "how this price informs a fleet of another "
                          f"class. Allowed: {', '.join(OTHER_CLASS_RELATIONS)}.")  # fmt: skip
-            return None
+            ok = False
     elif "robot_class" in table or "other_classes" in table:
         problems.add("robot_class", robot_class, f"only a price ({PRICED}) has a robot class.")
-        return None
+        ok = False
     value, sd = value_and_sd(table, scale, problems)
-    if value is None:
+    if value is None or not ok:
         return None
     return {"quantity": quantity, "value": value, "sd": sd, "scale": scale, "bound": bound,
             "robot_class": robot_class, "other_classes": other}  # fmt: skip

@@ -133,7 +133,7 @@ def render_report(
     from probmodel.api import summarize
 
     summary = summary if summary is not None else summarize(run)
-    prov = provenance(run.tree, run.evidence) if run.evidence else None
+    prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
     sections = [
         _diagnostics_banner(run.name, summary["diagnostics"]),
         _header(run),
@@ -331,6 +331,24 @@ def _header(run) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _judgement_paragraph(j: dict[str, Any]) -> str:
+    """How much of each headline outcome's spread is judgement rather than evidence."""
+    names = {"cost_total_usd": "cost", "years": "years", "success_rate": "success"}
+    parts = []
+    for outcome, row in j["outcomes"].items():
+        drivers = ", ".join(f"<code>{esc(n)}</code> {100 * v:.0f}%"
+                            for n, v in list(row["drivers"].items())[:3])  # fmt: skip
+        parts.append(f"{names.get(outcome, esc(outcome))}: <strong>{100 * row['share']:.0f}%</strong>"
+                     + (f" ({drivers})" if drivers else ""))  # fmt: skip
+    return (
+        "<p><strong>Decided by judgement</strong> (share of the posterior spread from world "
+        "parameters no record informs; cost and years on the log scale): "
+        + "; ".join(parts)
+        + f". {len(j['informed'])} of {len(j['informed']) + len(j['judgement'])} world parameters "
+        f"are informed by records (contraction ≥ {j['threshold']:g} on the log or logit scale).</p>"
+    )
+
+
 def _headline(summary: dict[str, Any]) -> str:
     """Exceedance probabilities against budget and deadline, and P50/P80/P90 in words."""
     post, prior = summary["posterior"], summary["prior"]
@@ -357,6 +375,8 @@ def _headline(summary: dict[str, Any]) -> str:
         "<p>" + _success_sentence(rows["success_rate"]) + "</p>",
         "<p>" + _point_sentence(cost) + "</p>",
     ]
+    if summary.get("judgement"):
+        words.append(_judgement_paragraph(summary["judgement"]))
     return section(
         "headline",
         "Headline risk",
@@ -876,33 +896,9 @@ def quantity_meaning(name: str) -> str:
 
 
 def _record_says(record: dict[str, Any]) -> str:
-    """The record's content in one line, by kind."""
-    kind = record["kind"]
-    if kind == "measurement":
-        q, scale = record["quantity"], record.get("scale", "linear")
-        sd = (
-            f"log-sd {fmt_tick(record['sd'])}"
-            if scale == "log"
-            else f"sd {fmt_value(q, record['sd'])}"
-        )
-        return (f"<strong>Measures</strong> <code>{esc(q)}</code> ({esc(quantity_meaning(q))}): "
-                f"{esc(fmt_value(q, record['value']))} ({esc(sd)}, {esc(scale)} scale)")  # fmt: skip
-    if kind == "curve":
-        pts = ", ".join(
-            f"{x:g}: {y:.2f}" for x, y in zip(record["x"], record["score"], strict=True)
-        )
-        return (f"<strong>Curve</strong> ({esc(record['axis'])} axis, {esc(record.get('table', ''))}): "
-                f"score vs {esc(record.get('x_unit') or 'x')}: {esc(pts)}")  # fmt: skip
-    if kind == "meta":
-        spread = ""
-        if record.get("between_study_sd") is not None:
-            spread = f"; between-study sd {record['between_study_sd']:g} (se {record['between_study_sd_se']:g})"
-        return (f"<strong>Meta-analysis</strong> ({esc(record['axis'])} axis): mean exponent "
-                f"{record['exponent']:g} (se {record['se']:.3g}){esc(spread)}")  # fmt: skip
-    return (f"<strong>Effect</strong>: success ×{1 + record['relative_change']:.2f} when "
-            f"{record['added']:g} {esc(record['unit'])} weighted by <code>{esc(record['transfer'])}</code> "
-            f"join {record['base_real']:g} (base success 90% in {record['base_success'][0]:g}-"
-            f"{record['base_success'][1]:g})")  # fmt: skip
+    """The record's content in one line: the sentence its kind writes (``says``), with the kind."""
+    kind = esc(str(record.get("kind", "")).capitalize())
+    return f"<strong>{kind}</strong>: {esc(record.get('says', ''))}"
 
 
 def _evidence_item(run, record: dict[str, Any], infl, conflict) -> str:
