@@ -443,10 +443,9 @@ def data_mix_performance(w: Mapping[str, Any], hours, environments, params, sett
         "video": w["video_environments"],
         "world_model": w["world_model_environments"],
     }
-    merged = {"real": sum(e for p, e in effective.items() if p in ("real", "other_robots"))}
+    robot = [e for p, e in effective.items() if p in ("real", "other_robots")]
+    merged = {"real": sum(robot)} if robot else {}
     merged.update({p: e for p, e in effective.items() if p not in ("real", "other_robots")})
-    if not merged["real"]:
-        del merged["real"]
     envs = effective_environments(merged, counts)
     tokens = sum(effective.values()) * tokens_per_hour(w)
     return performance(w, tokens, envs, params, setting, level)

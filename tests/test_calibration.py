@@ -98,7 +98,7 @@ def test_ranks_do_not_depend_on_the_engine(scenario_and_records):
     assert on_dask.attrs["engine"].startswith("dask")
     xr.testing.assert_equal(local["prior_sbc"].to_dataset(), on_dask["prior_sbc"].to_dataset())
     ranks = local["prior_sbc"].to_dataset()
-    assert set(ranks.data_vars) >= {"sim_transfer", "unit_cost_usd", "curve_exponent_z"}
+    assert set(ranks.data_vars) >= {"sim_transfer", "unit_cost_usd", "study_exponent_z"}
     for da in ranks.data_vars.values():
         assert da.sizes["draw"] == 4 and int(da.min()) >= 0 and int(da.max()) <= 50
     # The known values are the prior draws the evidence was simulated from.

@@ -62,7 +62,7 @@ def test_new_curve_enters_the_model_as_a_new_study(spec_dir, tmp_path):
     root = spec_dir(evidence=NEW_CURVE)
     scenario = pmod.load_scenario("seed-cotrain", root)
     model = build_model(scenario, pmod.load_evidence(scenario, root))
-    assert "broken" in list(model.coords["curve_study"])  # the fixture names the file broken.toml
+    assert "broken" in list(model.coords["curve_record"])  # the fixture names the file broken.toml
 
 
 def test_influence_and_data_vs_prior_cover_every_record_and_parameter(small_run):

@@ -6,14 +6,15 @@ the evidence is simulated from them by the model's likelihood (see
 90% interval with probability 0.9. The records are a compact stand-in for the shipped ones (same
 kinds, x ranges and confidence tags; their observed values are replaced by simulated ones).
 
-Tolerance of the overall coverage, N_SIMS = 100 simulations x 7 checks = 700 checks: a 99%
-binomial band around 0.90, with the variance doubled for checks that share a simulation's data
-(design effect 2; measured 0.77-1.18 in eleven runs of 100-400 simulations, so the band is
-generous): 0.90 +- 2.576 * sqrt(2 * 0.9 * 0.1 / 700) = [0.859, 0.941]. Measured over seeds 0-4:
-0.881-0.910. It can fail: intervals 30% too narrow (overconfident) cover ~0.77, 30% too wide
-~0.96-0.98, and posteriors that ignore their own data ~0.48 (each shown below on this run's
-draws). Per parameter (100 independent checks each),
-a 99% family-wise band (Bonferroni over the 7): 0.90 +- 3.19 * 0.03 = [0.804, 0.996].
+Tolerance of the overall coverage, N_SIMS = 100 simulations x 11 checks = 1,100 checks: a
+99.95% binomial band around 0.90 (false failure 0.05%), with the variance doubled for checks that
+share a simulation's data (design effect 2; measured 0.77-1.18 in eleven runs of 100-400
+simulations, so the band is generous): 0.90 +- 3.48 * sqrt(2 * 0.9 * 0.1 / 1100) = [0.855,
+0.945]. It can still fail a miscalibrated fit: intervals 30% too narrow (overconfident) cover
+~0.77, 30% too wide ~0.96-0.98, and posteriors that ignore their own data ~0.48 (each shown below
+on this run's draws). Per parameter (100 independent checks each), a family-wise band with a
+0.05% false-failure rate (Bonferroni over the 11): 0.90 +- 4.08 * 0.03 = [0.778, 1.0]. The two
+together fail a calibrated fit in at most 0.1% of CI runs.
 
 Note a fit that ignored *all* evidence would still cover at 0.90, because the known values are
 prior draws; that the evidence is used shows in the contraction test (posterior sd well below the
@@ -43,16 +44,25 @@ PARAMETERS = (
     "diversity_exponent_mean",
     "sim_transfer",
     "unit_cost_usd",
-    "curve_exponent",  # one check per curve record
+    "reference_attainment",
+    "study_exponent",  # one check per (study, axis): 5 here
 )
-N_CHECKS_PER_SIM = 7
+N_CHECKS_PER_SIM = 11
 DESIGN_EFFECT = 2.0
-Z99 = NormalDist().inv_cdf(0.995)
-MAX_DIVERGENCES = 5
-"""Per simulation, of 2 x 300 draws (< 1%)."""
+Z_BAND = NormalDist().inv_cdf(1 - 0.0005 / 2)
+"""Two-sided 99.95% band: 0.05% false failures for the overall coverage."""
+MAX_MEAN_DIVERGENCES = 3.0
+"""Mean divergent transitions per simulation, of 2 x 300 draws (0.5%). Divergences differ between
+processes (floating point), so a per-simulation count near a fixed limit would fail at random;
+the mean over 100 simulations is stable (measured 0.1-0.4)."""
+MAX_DIVERGENCES = 60
+"""In any one simulation: 10% of its 600 transitions (a broken geometry, not noise)."""
 CONTRACTION_MAX = 0.7
 """Posterior sd / prior sd of the parameters the records measure (measured <= 0.57 over five
 seeds), except sim_transfer (below) and unit_cost_usd (:data:`PRICE_CONTRACTION_MAX`)."""
+ANCHOR_CONTRACTION_MAX = 0.95
+"""One outcome record (45 of 120) informs the anchor only through the performance equation, with
+its study's own level (``outcome_level_sd``) and the exponents uncertain: measured 0.84."""
 PRICE_CONTRACTION_MAX = 0.9
 """One price with log sd 0.5 x 1.5 (secondary) against a prior log sd of 0.63 gives 0.77 on the
 log scale; in USD the ratio is noisier (a LogNormal's sd): measured 0.62-0.81 over five seeds."""
@@ -89,13 +99,30 @@ RECORDS = {
         between_study_sd = 0.2
         between_study_sd_se = 0.08
     """,
+    "curve-environments-counts": """
+        kind = "curve"
+        axis = "diversity"
+        confidence = "primary"
+        x = [2, 4, 8, 16, 32, 32, 32, 32]
+        data = [100, 100, 100, 100, 100, 50, 25, 12.5]
+        successes = [8, 12, 18, 22, 27, 25, 22, 20]
+        trials = 40
+    """,
+    "outcome-generalist": """
+        kind = "outcome"
+        confidence = "primary"
+        successes = 45
+        trials = 120
+        hours = { real = 10000.0, other_robots = 2000.0 }
+        environments = 100
+        model_params = 3.3e9
+        setting = "unseen-tasks"
+    """,
     "effect-sim": """
         kind = "effect"
-        transfer = "sim_transfer"
-        axis = "data"
         unit = "hours"
         base = { real = 88.0 }
-        treatment = { real = 88.0, added = 6500.0 }
+        treatment = { real = 88.0, sim = 6500.0 }
         base_success = [0.2, 0.7]
         relative_change = 0.4
         interval = [0.2, 0.8]
@@ -107,6 +134,7 @@ RECORDS = {
         value = 32000.0
         sd = 0.5
         scale = "log"
+        robot_class = "humanoid"
         confidence = "secondary"
     """,
 }
@@ -161,11 +189,11 @@ def test_known_values_fall_in_90_intervals_at_the_nominal_rate(recovery):
     from probmodel.analysis.recovery import coverage_band
 
     assert recovery["n_checks"] == N_SIMS * N_CHECKS_PER_SIM
-    lo, hi = coverage_band(recovery["n_checks"], MASS, Z99, DESIGN_EFFECT)
-    assert (round(lo, 3), round(hi, 3)) == (0.859, 0.941)
+    lo, hi = coverage_band(recovery["n_checks"], MASS, Z_BAND, DESIGN_EFFECT)
+    assert (round(lo, 3), round(hi, 3)) == (0.855, 0.945)
     assert lo <= recovery["coverage"] <= hi, recovery["parameters"]
 
-    z_family = NormalDist().inv_cdf(1 - 0.01 / (2 * N_CHECKS_PER_SIM))
+    z_family = NormalDist().inv_cdf(1 - 0.0005 / (2 * N_CHECKS_PER_SIM))
     lo_1, hi_1 = coverage_band(N_SIMS, MASS, z_family)
     for label, row in recovery["parameters"].items():
         assert lo_1 <= row["coverage"] <= hi_1, (label, row)
@@ -174,6 +202,7 @@ def test_known_values_fall_in_90_intervals_at_the_nominal_rate(recovery):
 @pytest.mark.fit
 def test_no_simulation_had_more_than_a_few_divergences(recovery):
     assert len(recovery["divergences"]) == N_SIMS  # every simulation is kept and reported
+    assert np.mean(recovery["divergences"]) <= MAX_MEAN_DIVERGENCES, recovery["divergences"]
     assert max(recovery["divergences"]) <= MAX_DIVERGENCES, recovery["divergences"]
 
 
@@ -184,14 +213,15 @@ def test_the_evidence_is_used_posteriors_contract(recovery):
 
     for label, row in recovery["parameters"].items():
         if label != "sim_transfer":
-            limit = PRICE_CONTRACTION_MAX if label == "unit_cost_usd" else CONTRACTION_MAX
+            limit = {"unit_cost_usd": PRICE_CONTRACTION_MAX,
+                     "reference_attainment": ANCHOR_CONTRACTION_MAX}.get(label, CONTRACTION_MAX)  # fmt: skip
             assert row["contraction"] < limit, (label, row)
     # One GR00T-like effect record hardly constrains sim_transfer: with 6,500 added hours over 88
     # real, any transfer above a few percent predicts the same success ratio.
     assert recovery["parameters"]["sim_transfer"]["contraction"] > 0.9
     # A posterior judged against another simulation's known values: what a fit that did not see
     # its own data (data not swapped into the compiled model) would score.
-    lo, _ = coverage_band(recovery["n_checks"], MASS, Z99, DESIGN_EFFECT)
+    lo, _ = coverage_band(recovery["n_checks"], MASS, Z_BAND, DESIGN_EFFECT)
     assert recovery["mismatched_coverage"] < lo - 0.2
 
 
@@ -200,7 +230,7 @@ def test_the_band_is_not_vacuous(recovery):
     """Miscalibrated inferences, computed from this run's draws, fall outside the band."""
     from probmodel.analysis.recovery import coverage_band, rescaled_coverage
 
-    lo, hi = coverage_band(recovery["n_checks"], MASS, Z99, DESIGN_EFFECT)
+    lo, hi = coverage_band(recovery["n_checks"], MASS, Z_BAND, DESIGN_EFFECT)
     # 30% overconfident or underconfident (interval widths / 1.3 or x 1.3)
     assert rescaled_coverage(recovery, 1 / 1.3) < lo
     assert rescaled_coverage(recovery, 1.3) > hi

@@ -217,10 +217,11 @@ def test_new_curve_record_by_file_alone(specs, base):
     # own latents are pinned by its points); either way the curve is in the model by file alone.
     assert (result.method == "psis") == (result.pareto_k <= 0.7), result.message
     post = result.run.tree["posterior"]
-    assert post["curve_study"].values.tolist()[-1] == "wipe-demonstrations"
-    study = post["curve_exponent"].sel(curve_study="wipe-demonstrations").values
-    expected = post["data_exponent_mean"] + post["data_exponent_sd"] * post["curve_exponent_z"].sel(
-        curve_study="wipe-demonstrations"
+    assert post["curve_record"].values.tolist()[-1] == "wipe-demonstrations"
+    label = "wipe-demonstrations:data"
+    study = post["study_exponent"].sel(study_axis=label).values
+    expected = post["data_exponent_mean"] + post["data_exponent_sd"] * post["study_exponent_z"].sel(
+        study_axis=label
     )
     np.testing.assert_allclose(study, expected.values)  # the deterministic was recomputed
     ll = result.run.tree["log_likelihood"]["evidence_curve"]

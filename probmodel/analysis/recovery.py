@@ -44,7 +44,7 @@ DEFAULT_PARAMETERS = (
     "diversity_exponent_mean",
     "sim_transfer",
     "unit_cost_usd",
-    "curve_exponent",
+    "study_exponent",
 )
 """World parameters the evidence kinds inform, and the study exponents of the curve records (each
 element of a vector variable is checked as a parameter of its own)."""
@@ -78,8 +78,8 @@ def recovery_coverage(
     n_sims : int
         Number of simulated evidence sets, each fitted once.
     parameters : sequence of str
-        Model variables to check; vector variables (``curve_exponent``) are checked element by
-        element, labelled ``"curve_exponent[<record id>]"``.
+        Model variables to check; vector variables (``study_exponent``) are checked element by
+        element, labelled ``"study_exponent[<study>:<axis>]"``.
     mass : float
         Probability of the equal-tailed posterior interval.
     draws, tune, chains, seed, target_accept

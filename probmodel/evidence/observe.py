@@ -18,13 +18,13 @@ PRIMARY_CONCENTRATION = 1e6
 """Beta-binomial concentration standing in for a plain binomial (variance x 1.0005 at n = 500)."""
 
 
-def observe(name: str, dim: str, labels: list[str], dist, observed, **kwargs) -> None:
+def observe(name: str, dim: str, labels: list[str], family, observed, **kwargs) -> None:
     """Add the observed vector ``name`` along ``dim`` (entries labelled by record)."""
     import pymc as pm
 
     pm.modelcontext(None).add_coord(dim, labels)
     kwargs["observed"] = pm.Data(f"{name}_observed", np.asarray(observed), dims=dim)
-    dist(name, dims=dim, **kwargs)
+    family(name, dims=dim, **kwargs)
 
 
 def clip_success(p):
