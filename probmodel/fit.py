@@ -21,7 +21,7 @@ from probmodel import __version__, io
 from probmodel.equations import OUTCOMES, description
 from probmodel.errors import InvalidArgumentError
 from probmodel.evaluate import point_outcomes
-from probmodel.evidence import Record
+from probmodel.evidence import Record, for_fleet
 from probmodel.specs.scenario import Scenario
 
 DEFAULT_SEED = 20261121
@@ -145,7 +145,7 @@ def fit(
     from probmodel.model import build_model
 
     settings = settings or SamplerSettings()
-    evidence = list(evidence)
+    evidence = for_fleet(evidence, scenario.plan.robot_class)
     model = build_model(scenario, evidence)
     free = [rv.name for rv in model.free_RVs]
     pymc_log = logging.getLogger("pymc")

@@ -23,24 +23,17 @@ from probmodel.equations import (
 from probmodel.evidence import (  # noqa: F401 - EVIDENCE_VARS, record_of re-exported
     AXES,
     EVIDENCE_VARS,
-    Measurement,
     Record,
     add_likelihoods,
+    for_fleet,
     record_of,
 )
 from probmodel.specs.scenario import Scenario
 
 
 def records_for_plan(scenario: Scenario, evidence) -> list[Record]:
-    """The records as they apply to this scenario's fleet: a price of another robot class becomes
-    the bound its record states, or is left out (:meth:`Measurement.for_fleet`)."""
-    out = []
-    for record in evidence:
-        if isinstance(record, Measurement):
-            record = record.for_fleet(scenario.plan.robot_class)
-        if record is not None:
-            out.append(record)
-    return out
+    """The records as they apply to this scenario's fleet (:func:`probmodel.evidence.for_fleet`)."""
+    return for_fleet(evidence, scenario.plan.robot_class)
 
 
 def build_model(scenario: Scenario, evidence: list[Record] = ()) -> pm.Model:

@@ -17,7 +17,9 @@ def cotrain(library):
 
 @pytest.fixture(scope="module")
 def model(cotrain, library):
-    return build_model(cotrain, library.evidence())
+    from probmodel.specs.library import evidence_for
+
+    return build_model(cotrain, evidence_for(cotrain, library.evidence()))
 
 
 def test_free_variables_are_world_parameters_and_study_latents(model):

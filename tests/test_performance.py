@@ -97,7 +97,7 @@ def test_returns_to_data_fall_beyond_the_token_target(prior):
         return -(np.log(h[1]) - np.log(h[0])) / 2e-4
 
     alpha = np.maximum(w["data_exponent_new"], 0) * w["unseen_task_exponent_ratio"]
-    learns = alpha > 1e-3
+    learns = (alpha > 1e-3) & (alpha < 1.0)  # steeper: success underflows at a tenth of the target
     np.testing.assert_allclose(elasticity(target)[learns], alpha[learns] / 2, rtol=1e-2)
     below, above = elasticity(target / 10), elasticity(target * 10)
     assert np.all(below[learns] > elasticity(target)[learns])

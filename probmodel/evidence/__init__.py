@@ -109,6 +109,18 @@ def parse_evidence(table: Any, file_id: str, quantities, problems: ProblemCollec
     )  # fmt: skip
 
 
+def for_fleet(records, robot_class: str) -> list[Record]:
+    """The records as they apply to a fleet of ``robot_class``: a price of another class becomes
+    the bound its record states, or is left out (:meth:`Measurement.for_fleet`); idempotent."""
+    out = []
+    for record in records:
+        if isinstance(record, Measurement):
+            record = record.for_fleet(robot_class)
+        if record is not None:
+            out.append(record)
+    return out
+
+
 def add_likelihoods(world, records: list[Record]) -> None:
     """Every record's likelihood in the current PyMC model (records grouped by kind), with the
     study-level latents they share."""

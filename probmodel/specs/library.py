@@ -23,7 +23,7 @@ from probmodel.errors import (
     UnknownNameError,
     did_you_mean,
 )
-from probmodel.evidence import Record, parse_evidence
+from probmodel.evidence import Record, for_fleet, parse_evidence
 from probmodel.specs.priors import parse_prior
 from probmodel.specs.scenario import Scenario, parse_scenario
 
@@ -139,7 +139,9 @@ def read_evidence_file(path: Path) -> tuple[Record | None, list[Problem]]:
 
 
 def evidence_for(scenario: Scenario, records: list[Record]) -> list[Record]:
-    """The records a scenario uses (all but its excluded ones); unknown exclusions are errors."""
+    """The records a scenario uses: all but its excluded ones, as they apply to its fleet's robot
+    class (a price of another class becomes a bound or is left out); unknown exclusions are
+    errors."""
     ids = {r.id for r in records}
     problems = ProblemCollector(scenario.file)
     for rid in scenario.evidence_exclude:
@@ -148,4 +150,5 @@ def evidence_for(scenario: Scenario, records: list[Record]) -> list[Record]:
                 "evidence.exclude", rid, f"no such evidence record.{did_you_mean(rid, ids)}"
             )
     problems.raise_if_any()
-    return [r for r in records if r.id not in scenario.evidence_exclude]
+    kept = [r for r in records if r.id not in scenario.evidence_exclude]
+    return for_fleet(kept, scenario.plan.robot_class)
