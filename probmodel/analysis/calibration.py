@@ -122,10 +122,13 @@ def simulate_evidence(model, n: int, seed: int, score_clip=SIMULATED_SCORE_CLIP)
         pymc_log.setLevel(level)
     evidence = {name: draws["prior_predictive"][name].isel(chain=0).values for name in observed}
     clipped = np.zeros(n, dtype=int)
-    if "evidence_curve" in evidence:
-        raw = evidence["evidence_curve"]
-        evidence["evidence_curve"] = np.clip(raw, *score_clip)
-        clipped = (evidence["evidence_curve"] != raw).sum(axis=1)
+    from probmodel.evidence import FRACTION_VARS
+
+    for name in FRACTION_VARS:
+        if name in evidence:
+            raw = evidence[name]
+            evidence[name] = np.clip(raw, *score_clip)
+            clipped = clipped + (evidence[name] != raw).sum(axis=1)
     return draws["prior"].to_dataset().isel(chain=0), evidence, clipped
 
 

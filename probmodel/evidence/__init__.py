@@ -52,6 +52,8 @@ KINDS = {m.KIND: m for m in (measurement, meta, curve, effect, outcome)}
 EVIDENCE_VARS: dict[str, str] = {name: dim for m in KINDS.values() for name, dim in m.VARS}
 """Every observed variable of every kind, with its dimension. Entries along the dimension are
 labelled ``"<record id>"`` or ``"<record id>:<detail>"`` (:func:`record_of`)."""
+FRACTION_VARS: tuple[str, ...] = tuple(n for m in KINDS.values() for n in getattr(m, "FRACTION_VARS", ()))
+"""Observed variables whose values are scores in (0, 1) (Beta likelihoods)."""
 TRANSFERS = tuple(TRANSFER_OF.values())
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 

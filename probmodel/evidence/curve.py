@@ -30,6 +30,8 @@ KIND = "curve"
 KEYS = {"axis", "x", "data", "x_unit", "data_unit", "table", "score", "score_max", "successes",
         "trials"}  # fmt: skip
 VARS = (("evidence_curve", "curve_point"), ("evidence_curve_counts", "curve_count"))
+FRACTION_VARS = ("evidence_curve",)
+"""Observed variables with a Beta likelihood (scores in (0, 1)): simulated values are clipped."""
 LOG_HAZARD_PRIOR = (0.0, 1.5)
 """Normal prior (mu, sigma) of a curve's log hazard at its centre (success ~1% to ~99%)."""
 PRECISION_PRIOR = (math.log(30.0), 1.0)

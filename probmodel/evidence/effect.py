@@ -47,6 +47,10 @@ VARS = (
 )
 
 
+FRACTION_VARS = ("evidence_effect_scores",)
+"""Observed variables with a Beta likelihood (scores in (0, 1)): simulated values are clipped."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Effect(Record):
     """Success with the ``base`` mix vs the ``treatment`` mix (amounts in ``unit``)."""

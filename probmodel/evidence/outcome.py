@@ -31,6 +31,10 @@ KEYS = {"successes", "trials", "score", "score_max", "hours", "environments", "m
 VARS = (("evidence_outcome", "outcome_record"), ("evidence_outcome_score", "outcome_score"))
 
 
+FRACTION_VARS = ("evidence_outcome_score",)
+"""Observed variables with a Beta likelihood (scores in (0, 1)): simulated values are clipped."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Outcome(Record):
     """A policy's success after training on ``hours`` (per pathway) from ``environments``."""
