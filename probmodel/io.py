@@ -214,18 +214,43 @@ def check_output(path: str | Path, option: str, inputs=()) -> Path:
                 f"{where}: is the input {other}; writing there would destroy it. Choose "
                 "another output file."
             )
-    folder = path.absolute().parent
-    while not folder.exists():  # created on saving: the first existing ancestor must allow it
+    _check_folder(path.absolute().parent, where)
+    return path
+
+
+def check_output_folder(folder: str | Path, option: str) -> Path:
+    """Check, before any work, that files can be written in ``folder`` (created if missing)."""
+    folder = Path(folder)
+    where = f"{option} {folder}"
+    if folder.exists() and not folder.is_dir():
+        raise InvalidArgumentError(f"{where}: is a file, not a folder.")
+    full = os.fsencode(os.path.abspath(folder))
+    limit_name, limit_path = _limits(folder / "x")
+    if len(full) > limit_path - limit_name or any(
+        len(os.fsencode(p)) > limit_name for p in folder.parts
+    ):
+        raise InvalidArgumentError(f"{where}: the path is too long for the file system.")
+    _check_folder(folder.absolute(), where)
+    return folder
+
+
+def _check_folder(folder: Path, where: str) -> None:
+    """The folder exists and is writable, or its first existing ancestor lets it be created."""
+    while not folder.exists():
         if folder.is_symlink() or folder == folder.parent:
             break
         folder = folder.parent
     if not folder.is_dir():
         raise InvalidArgumentError(f"{where}: {folder} is not a folder.")
-    if not os.access(folder, os.W_OK | os.X_OK):
+    try:  # the one honest test is to write (permissions, read-only mounts, root, ACLs...)
+        fd, probe = tempfile.mkstemp(prefix=".probmodel-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
         raise InvalidArgumentError(
-            f"{where}: the folder {folder} is not writable; choose another output path."
-        )
-    return path
+            f"{where}: the folder {folder} is not writable ({err.strerror or err}); choose "
+            "another output path."
+        ) from None
 
 
 def _limits(path: Path) -> tuple[int, int]:
