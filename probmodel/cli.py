@@ -664,7 +664,7 @@ def _checked_record(args, allow_existing: bool = False):
     from probmodel.errors import SpecError, UnknownNameError
     from probmodel.specs.library import Library, read_evidence_file
 
-    if not args.file.is_file():
+    if not args.file.exists():  # anything else (a folder, a FIFO) is refused unread by io
         raise UnknownNameError(f"{args.file}: no such evidence file.")
     record, problems = read_evidence_file(args.file)
     if problems:

@@ -222,21 +222,21 @@ def check_output_folder(folder: str | Path, option: str) -> Path:
     """Check, before any work, that files can be written in ``folder`` (created if missing)."""
     folder = Path(folder)
     where = f"{option} {folder}"
-    if folder.exists() and not folder.is_dir():
-        raise InvalidArgumentError(f"{where}: is a file, not a folder.")
     full = os.fsencode(os.path.abspath(folder))
     limit_name, limit_path = _limits(folder / "x")
     if len(full) > limit_path - limit_name or any(
         len(os.fsencode(p)) > limit_name for p in folder.parts
     ):
         raise InvalidArgumentError(f"{where}: the path is too long for the file system.")
+    if _exists(folder) and not folder.is_dir():
+        raise InvalidArgumentError(f"{where}: is a file, not a folder.")
     _check_folder(folder.absolute(), where)
     return folder
 
 
 def _check_folder(folder: Path, where: str) -> None:
     """The folder exists and is writable, or its first existing ancestor lets it be created."""
-    while not folder.exists():
+    while not _exists(folder):
         if folder.is_symlink() or folder == folder.parent:
             break
         folder = folder.parent
@@ -253,10 +253,18 @@ def _check_folder(folder: Path, where: str) -> None:
         ) from None
 
 
+def _exists(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except (OSError, ValueError):  # missing, too long, not a folder on the way, NUL byte...
+        return False
+    return True
+
+
 def _limits(path: Path) -> tuple[int, int]:
     """(NAME_MAX, PATH_MAX) of the file system ``path`` would be written to."""
     folder = path.absolute().parent
-    while not folder.exists() and folder != folder.parent:
+    while not _exists(folder) and folder != folder.parent:
         folder = folder.parent
     try:
         return os.pathconf(folder, "PC_NAME_MAX"), max(os.pathconf(folder, "PC_PATH_MAX"), 1024)
