@@ -14,6 +14,10 @@ The user flow, top to bottom::
 
 __version__ = "0.1.0"
 
+from probmodel import io as _io  # noqa: E402
+
+_io.route_generated_files()  # before PyTensor is imported: its generated sources go to the cache
+
 from probmodel.api import (  # noqa: E402
     Run,
     SamplerSettings,

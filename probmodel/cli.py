@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
 import time
 from pathlib import Path
 
-from probmodel.errors import ProbmodelError
+from probmodel.errors import InvalidArgumentError, ProbmodelError
 
 RESULTS_DIR = Path("results")
 EXIT_DIAGNOSTICS = 4
@@ -33,12 +35,25 @@ EXIT_CODES = f"""exit codes:
 
 
 def main(argv: list[str] | None = None) -> int:
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _CleanStream(stdout), _CleanStream(stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # a bad option: argparse has printed usage and the reason
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 2)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
     try:
+        _check_output_options(args)
         code = args.handler(args) or 0
     except ProbmodelError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -51,6 +66,142 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_DIAGNOSTICS
     return code
+
+
+# ------------------------------------------------------------------------------ terminal safety
+
+_UNSAFE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b."  # any other escape
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]",  # controls, bidi
+    re.DOTALL,
+)
+
+
+def clean_text(text: str) -> str:
+    """``text`` without terminal control sequences or control characters (tabs and newlines
+    kept): what spec files say (titles, notes, citations, file names) can never move the cursor,
+    recolour, retitle or clear the user's terminal. Every printer's output passes through it
+    (:class:`_CleanStream`; :func:`_table` cleans its cells)."""
+    return _UNSAFE.sub("", text)
+
+
+class _CleanStream:
+    """A text stream that passes everything written through :func:`clean_text`."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(clean_text(text))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+def _raw(stream):
+    return getattr(stream, "raw", stream) if isinstance(stream, _CleanStream) else stream
+
+
+# ------------------------------------------------------------------------------ option checking
+
+SEED_MAX = 2**32 - 1
+
+
+def _int_in(low: int, high: int | None = None):
+    """An argparse type: an integer from ``low`` to ``high``, else a clean usage error (exit 2)."""
+
+    def parse(text: str) -> int:
+        allowed = f"an integer from {low:,} to {high:,}" if high is not None else f"an integer >= {low:,}"
+        try:
+            value = int(text.strip().replace("_", ""), 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text[:40]!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text[:40]}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _float_in(low: float, high: float, closed: bool = False):
+    """An argparse type: a finite number in (``low``, ``high``) (``closed``: [low, high])."""
+
+    def parse(text: str) -> float:
+        where = f"[{low:g}, {high:g}]" if closed else f"({low:g}, {high:g})"
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number in {where}, got {text[:40]!r}") from None
+        inside = low <= value <= high if closed else low < value < high
+        if not math.isfinite(value) or not inside:
+            raise argparse.ArgumentTypeError(f"must be a number in {where}, got {text[:40]}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+SEED = _int_in(0, SEED_MAX)
+DRAWS = _int_in(1, 1_000_000)
+TUNE = _int_in(0, 1_000_000)
+CHAINS = _int_in(1, 64)
+TOP = _int_in(1, 100_000)
+PROBABILITY = _float_in(0.0, 1.0)
+POSITIVE = _float_in(0.0, math.inf)
+
+OUTPUT_OPTIONS = {"out": "--out", "figure": "--figure"}
+OUTPUT_FOLDERS = {"out_dir": "--out-dir", "figures": "--figures"}
+
+
+def _check_output_options(args) -> None:
+    """Before any work: every output path given on the command line can be written and is none
+    of the command's input files (see :func:`probmodel.io.check_output`)."""
+    from probmodel import io
+
+    inputs = [getattr(args, name, None) for name in ("run", "file", "grid_file")]
+    for dest, option in OUTPUT_OPTIONS.items():
+        if getattr(args, dest, None) is not None:
+            io.check_output(getattr(args, dest), option, inputs)
+    for dest, option in OUTPUT_FOLDERS.items():
+        if getattr(args, dest, None) is not None:
+            io.check_output_folder(getattr(args, dest), option)
+
+
+def _spec_inputs(scenario, evidence, priors_dir) -> list[Path]:
+    """The spec files a run is made from (an output must never be one of them)."""
+    from probmodel.specs.library import Library
+
+    files = [Library.open(priors_dir).world_file, scenario.file]
+    return [Path(f) for f in files + [r.file for r in evidence] if f]
+
+
+def save_run(run, path, option: str = "--out") -> Path:
+    """Save a freshly computed run to ``path``; if that fails, keep it in a fallback file
+    (:func:`probmodel.io.fallback_path`), say where, and raise an error (exit code 2)."""
+    from probmodel import io
+
+    try:
+        return run.save(path)
+    except Exception as err:  # noqa: BLE001 - whatever failed, the fit must not be lost
+        reason = f"{type(err).__name__}: {err}"
+    kept = io.fallback_path(run.name)
+    try:
+        run.save(kept)
+    except Exception:  # noqa: BLE001 - last resort: the draws and meta as a pickle
+        import pickle
+
+        kept = kept.with_suffix(".pkl")
+        with open(kept, "wb") as fh:
+            pickle.dump({"tree": run.tree, "meta": run.meta}, fh)
+    raise InvalidArgumentError(
+        f"{option} {path}: could not save the run ({reason}). The fit is kept in {kept}; "
+        f"copy it where you want it (e.g. `cp {kept} {path}` once the folder is writable)."
+    )
 
 
 def flag_diagnostics(args, *runs) -> dict:
@@ -95,16 +246,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     sampling = argparse.ArgumentParser(add_help=False)
     sampling.add_argument(
-        "--draws", type=int, default=1000, help="posterior draws per chain (1000)"
+        "--draws", type=DRAWS, default=1000, help="posterior draws per chain (1000)"
     )
-    sampling.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
-    sampling.add_argument("--chains", type=int, default=4, help="chains (4)")
-    sampling.add_argument("--prior-draws", type=int, default=4000, help="prior draws (4000)")
+    sampling.add_argument("--tune", type=TUNE, default=1000, help="tuning steps per chain (1000)")
+    sampling.add_argument("--chains", type=CHAINS, default=4, help="chains (4)")
+    sampling.add_argument("--prior-draws", type=DRAWS, default=4000, help="prior draws (4000)")
     sampling.add_argument(
-        "--target-accept", type=float, default=0.95, help="NUTS target acceptance (0.95)"
+        "--target-accept", type=PROBABILITY, default=0.95, help="NUTS target acceptance (0.95)"
     )
     sampling.add_argument(
-        "--seed", type=int, default=None, help="random seed (fixed default: reproducible)"
+        "--seed", type=SEED, default=None, help="random seed (fixed default: reproducible)"
     )
     sampling.add_argument(
         "--no-evidence", action="store_true", help="prior-only model: ignore priors/evidence/"
@@ -165,9 +316,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("run", type=Path)
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.add_argument("--ci", type=float, default=0.9, help="credible-interval mass (0.9)")
+    s.add_argument("--ci", type=PROBABILITY, default=0.9, help="credible-interval mass (0.9)")
     s.add_argument(
-        "--confidence", type=float, default=0.8,
+        "--confidence", type=PROBABILITY, default=0.8,
         help="confidence level for contingency (percentile - point estimate; 0.8)",
     )  # fmt: skip
     s.set_defaults(handler=_cmd_summary)
@@ -187,7 +338,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("file", type=Path, help="the new evidence record (.toml)")
     s.add_argument("--out", type=Path, help="results file (default: RUN-updated.nc beside RUN)")
     s.add_argument(
-        "--k-threshold", type=float, default=0.7,
+        "--k-threshold", type=POSITIVE, default=0.7,
         help="largest Pareto k at which reweighting is trusted; above it, re-sample (0.7)",
     )  # fmt: skip
     s.set_defaults(handler=_lazy("probmodel.analysis.update", "cmd_update"))
@@ -255,7 +406,7 @@ def _parser() -> argparse.ArgumentParser:
         help="chance constraint, e.g. on_time>=0.8, success>=0.7, within_budget>=0.8, "
         "joint>=0.7 (repeatable; default on_time>=0.8)",
     )  # fmt: skip
-    s.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    s.add_argument("--seed", type=SEED, default=0, help="bootstrap seed (0)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_lazy("probmodel.analysis.optimize", "cmd_optimize"))
 
@@ -268,7 +419,7 @@ def _parser() -> argparse.ArgumentParser:
         "--outcome", default="cost_total_usd", help="outcome to explain (cost_total_usd)"
     )
     s.add_argument("--scenario", help="explain this scenario's plan on the run's posterior")
-    s.add_argument("--top", type=int, default=10, help="rows to show (10)")
+    s.add_argument("--top", type=TOP, default=10, help="rows to show (10)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_lazy("probmodel.analysis.sensitivity", "cmd_sensitivity"))
 
@@ -279,11 +430,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument("scenarios", nargs="+", help="the plans to choose between (scenario names)")
     s.add_argument(
-        "--penalty", type=float,
+        "--penalty", type=POSITIVE,
         help="USD cost of missing a plan's deadline or performance target (default: the largest "
         "budget among the plans)",
     )  # fmt: skip
-    s.add_argument("--top", type=int, default=10, help="rows to show (10)")
+    s.add_argument("--top", type=TOP, default=10, help="rows to show (10)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_lazy("probmodel.analysis.voi", "cmd_voi"))
 
@@ -327,7 +478,7 @@ def _parser() -> argparse.ArgumentParser:
         "not, and why",
     )  # fmt: skip
     c.add_argument("run", type=Path, help="a saved run (.nc)")
-    c.add_argument("--mass", type=float, default=0.9, help="prior interval mass (0.9: P5-P95)")
+    c.add_argument("--mass", type=PROBABILITY, default=0.9, help="prior interval mass (0.9: P5-P95)")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(handler=_lazy("probmodel.analysis.checks", "cmd_check_prior"))
     c = ck.add_parser(
@@ -349,15 +500,15 @@ def _parser() -> argparse.ArgumentParser:
         "--sims 1000 on more workers or a Dask cluster (--scheduler).",
     )
     c.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
-    c.add_argument("--sims", type=int, default=200, help="simulated evidence sets (200)")
-    c.add_argument("--draws", type=int, default=500, help="posterior draws per chain (500)")
-    c.add_argument("--tune", type=int, default=500, help="tuning steps per chain (500)")
-    c.add_argument("--chains", type=int, default=2, help="chains per fit (2)")
-    c.add_argument("--rank-draws", type=int, default=100, help="thinned draws ranked (100)")
-    c.add_argument("--target-accept", type=float, default=0.99, help="NUTS target (0.99)")
-    c.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    c.add_argument("--sims", type=_int_in(1, 100_000), default=200, help="simulated evidence sets (200)")
+    c.add_argument("--draws", type=DRAWS, default=500, help="posterior draws per chain (500)")
+    c.add_argument("--tune", type=TUNE, default=500, help="tuning steps per chain (500)")
+    c.add_argument("--chains", type=CHAINS, default=2, help="chains per fit (2)")
+    c.add_argument("--rank-draws", type=_int_in(1, 1_000_000), default=100, help="thinned draws ranked (100)")
+    c.add_argument("--target-accept", type=PROBABILITY, default=0.99, help="NUTS target (0.99)")
+    c.add_argument("--seed", type=SEED, default=0, help="random seed (0)")
     c.add_argument(
-        "--workers", type=int, default=None, help="local worker processes (default: CPU count)"
+        "--workers", type=_int_in(1, 4096), default=None, help="local worker processes (default: CPU count)"
     )
     c.add_argument(
         "--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786"
@@ -406,9 +557,13 @@ def _cmd_scenarios(args) -> int:
 
 
 def _cmd_sample(args) -> int:
-    run = _sample(args)
-    out = args.out or RESULTS_DIR / f"{run.name}.nc"
-    path = run.save(out)
+    from probmodel import io
+
+    inputs = _sampling_inputs(args)
+    out = args.out or RESULTS_DIR / f"{inputs[0].name}.nc"
+    io.check_output(out, "--out", _spec_inputs(*inputs[:2], args.priors))
+    run = _sample(args, inputs)
+    path = save_run(run, out)
     _print_diagnostics(run.diagnostics)
     flag_diagnostics(args, run)
     _say(args, f"saved {path}")
@@ -431,9 +586,10 @@ def _cmd_summary(args) -> int:
 def _cmd_report(args) -> int:
     import probmodel as pmod
 
+    out = args.out or args.run.with_suffix(".html")
+    pmod.io.check_output(out, "--out", [args.run])
     run = pmod.load_run(args.run)
     flag_diagnostics(args, run)
-    out = args.out or args.run.with_suffix(".html")
     print(f"wrote {pmod.write_report(run, out, priors_dir=args.priors)}")
     return 0
 
@@ -444,6 +600,8 @@ def _cmd_run(args) -> int:
     started = time.perf_counter()
     scenario, evidence, settings = _sampling_inputs(args)
     nc = args.out_dir / f"{scenario.name}.nc"
+    for path in (nc, nc.with_suffix(".html")):  # before sampling: a fit is never thrown away
+        pmod.io.check_output(path, "--out-dir", _spec_inputs(scenario, evidence, args.priors))
     run = None if args.resample else pmod.api.reusable_run(nc, scenario, evidence, settings)
     kept = "reused" if run is not None else "saved"
     if run is not None:
@@ -455,8 +613,7 @@ def _cmd_run(args) -> int:
         )
     else:
         run = _sample(args, (scenario, evidence, settings))
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-        run.save(nc)
+        save_run(run, nc, "--out-dir")
     flag_diagnostics(args, run)
     _print_summary(_summary(run, priors_dir=args.priors))
     html = pmod.write_report(run, args.out_dir / f"{run.name}.html", priors_dir=args.priors)
@@ -496,7 +653,7 @@ def _cmd_evidence_add(args) -> int:
 
     record = _checked_record(args, allow_existing=args.force)
     target = Library.open(args.priors).root / "evidence" / f"{record.id}.toml"
-    io.write_text(target, args.file.read_text(encoding="utf-8"))
+    io.write_text(target, io.read_spec_text(args.file))
     print(f"added {record.kind} record {record.id!r} as {target}; it constrains "
           f"{', '.join(record.constrains())}. Re-fit (or `probmodel update RUN {target}`) to use it.")  # fmt: skip
     return 0
@@ -507,7 +664,7 @@ def _checked_record(args, allow_existing: bool = False):
     from probmodel.errors import SpecError, UnknownNameError
     from probmodel.specs.library import Library, read_evidence_file
 
-    if not args.file.is_file():
+    if not args.file.exists():  # anything else (a folder, a FIFO) is refused unread by io
         raise UnknownNameError(f"{args.file}: no such evidence file.")
     record, problems = read_evidence_file(args.file)
     if problems:
@@ -779,8 +936,10 @@ def _table(title: str, header: list[str], rows: list[tuple], keep_first: bool = 
             no_wrap=i == 0 and keep_first,
         )
     for row in rows:
-        table.add_row(*(escape(str(c)) for c in row))
-    Console(width=max(150, Console().width)).print(table)
+        table.add_row(*(escape(clean_text(str(c))) for c in row))
+    table.title = clean_text(title)
+    out = _raw(sys.stdout)  # cells are clean; rich may colour the table on a terminal
+    Console(file=out, width=max(150, Console(file=out).width)).print(table)
 
 
 def _say(args, text: str) -> None:

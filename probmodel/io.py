@@ -18,40 +18,141 @@ from typing import Any
 
 import numpy as np
 
-from probmodel.errors import MISSING, Problem, ResultFileError, SpecError
+from probmodel.errors import MISSING, InvalidArgumentError, Problem, ResultFileError, SpecError
 
 RESULT_FORMAT = "probmodel-run/1"
 META_PREFIX = "probmodel_"
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML spec file; a missing or malformed file is a :class:`SpecError` naming it."""
+MAX_SPEC_BYTES = 1 << 20
+"""Largest spec file read (1 MiB): the shipped ones are a few kB."""
+MAX_INT_DIGITS = 30
+"""Integers in spec files with more digits than this are refused (no quantity here needs them)."""
+
+
+def read_spec_bytes(path: str | Path) -> bytes:
+    """The bytes of a spec file, refusing (never reading) a FIFO, device, directory or a file
+    larger than :data:`MAX_SPEC_BYTES`: a :class:`SpecError` naming the file."""
     path = Path(path)
+
+    def refuse(message: str):
+        return SpecError([Problem(str(path), "", MISSING, message)])
+
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        st = os.stat(path)  # follows links: a link to /dev/zero is a device
     except FileNotFoundError:
-        raise SpecError([Problem(str(path), "", MISSING, "file not found.")]) from None
+        raise refuse("file not found.") from None
+    except OSError as err:
+        raise refuse(f"cannot be read: {err.strerror or err}.") from None
+    _check_spec_stat(st, refuse)
+    try:
+        # O_NONBLOCK: a FIFO swapped in after the stat cannot block the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise refuse(f"cannot be read: {err.strerror or err}.") from None
+    with os.fdopen(fd, "rb") as fh:
+        _check_spec_stat(os.fstat(fd), refuse)
+        data = fh.read(MAX_SPEC_BYTES + 1)
+    if len(data) > MAX_SPEC_BYTES:
+        raise refuse(f"larger than {MAX_SPEC_BYTES:,} bytes; not a spec file.")
+    return data
+
+
+def _check_spec_stat(st: os.stat_result, refuse) -> None:
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        raise refuse("is a folder, not a spec file.")
+    if not stat.S_ISREG(st.st_mode):
+        raise refuse("is not a regular file (a FIFO, device or socket); refused unread.")
+    if st.st_size > MAX_SPEC_BYTES:
+        raise refuse(f"is {st.st_size:,} bytes, larger than {MAX_SPEC_BYTES:,}; not a spec file.")
+
+
+def read_spec_text(path: str | Path) -> str:
+    """The text of a spec file (checked as :func:`read_spec_bytes` does), decoded as UTF-8."""
+    try:
+        return read_spec_bytes(path).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError([Problem(str(path), "", MISSING, f"cannot be read: {err}.")]) from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML spec file; a missing, special, oversized or malformed file, or one holding an
+    integer of more than :data:`MAX_INT_DIGITS` digits, is a :class:`SpecError` naming it."""
+    path = Path(path)
+    text = read_spec_text(path)
+    try:
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError([Problem(str(path), "", MISSING, f"not valid TOML: {err}.")]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError([Problem(str(path), "", MISSING, f"cannot be read: {err}.")]) from None
+    except ValueError as err:  # e.g. an integer beyond Python's 4,300-digit conversion limit
+        raise SpecError([Problem(str(path), "", MISSING, f"not valid TOML: {err}.")]) from None
+    problems = [
+        Problem(str(path), key, MISSING, f"an integer of {digits} digits; at most "
+                f"{MAX_INT_DIGITS} are allowed.")  # fmt: skip
+        for key, digits in _huge_integers(table, "")
+    ]
+    if problems:
+        raise SpecError(problems)
+    return table
+
+
+def _huge_integers(value, key: str):
+    """(key, digits) of every integer in a parsed TOML value with too many digits."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _huge_integers(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _huge_integers(v, f"{key}[{i}]")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10**MAX_INT_DIGITS:
+            yield key, len(str(abs(value)))
+
+
+NAME_MAX = 255
+"""Longest file name (bytes) assumed when the file system does not say (ext4, APFS, NTFS...)."""
+PATH_MAX = 4096
+
+
+def _host() -> str:
+    """This machine's name as used in temporary file names: letters, digits and '-' only."""
+    import re
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
+
+
+def _partial_stem(path: Path) -> str:
+    """The part of ``path``'s name its temporary files start with: the name itself, or when that
+    would make the temporary name too long, its first characters and a hash of the rest."""
+    name = path.name
+    room = NAME_MAX - len(f"..{_host()}.{'9' * 10}.{'x' * 8}.partial")
+    if len(os.fsencode(name)) <= room:
+        return name
+    digest = sha256(name)[:12]
+    head = os.fsencode(name)[: room - 13].decode("utf-8", "ignore")
+    return f"{head}~{digest}"
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
 
-    The temporary file is named ``.NAME.PID.*.partial``. A writer killed outright (SIGKILL, power
-    loss) cannot remove its own, so each new write first removes the partial files of ``path``
-    whose writing process no longer exists.
+    The temporary file is named ``.NAME.HOST.PID.XXXXXXXX.partial`` (unique per host and process,
+    so writers sharing a folder, even from other machines, never collide). A writer killed
+    outright (SIGKILL, power loss) cannot remove its own, so each new write first removes the
+    partial files of ``path`` written on this host by processes that no longer exist; files of
+    other hosts are never touched (their process ids mean nothing here).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_orphaned_partials(path)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent
-    )
+        prefix=f".{_partial_stem(path)}.{_host()}.{os.getpid()}.", suffix=".partial",
+        dir=path.parent,
+    )  # fmt: skip
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -65,14 +166,134 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def remove_orphaned_partials(path: Path) -> list[Path]:
-    """Delete ``.NAME.PID.*.partial`` files beside ``path`` left by processes that are gone."""
+    """Delete ``.NAME.HOST.PID.*.partial`` files beside ``path`` written on this host by
+    processes that are gone. Another host's files, and files of an unknown layout, are kept."""
+    import glob
+
     removed = []
-    for partial in path.parent.glob(f".{path.name}.*.partial"):
-        pid = partial.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+    stem, host = _partial_stem(path), _host()
+    for partial in path.parent.glob(f".{glob.escape(stem)}.*.partial"):
+        middle = partial.name[len(stem) + 2 : -len(".partial")].split(".")
+        if len(middle) != 3 or middle[0] != host or not middle[1].isdigit():
+            continue
+        if not _alive(int(middle[1])):
             partial.unlink(missing_ok=True)
             removed.append(partial)
     return removed
+
+
+def check_output(path: str | Path, option: str, inputs=()) -> Path:
+    """Check, before any work, that ``path`` can be written, and that it is none of ``inputs``.
+
+    Refused with an :class:`InvalidArgumentError` (exit code 2) naming ``option`` and the path:
+    a name longer than the file system allows, a folder in its place, a parent that is a file or
+    cannot be written (a missing parent is fine when it can be created), or the same file as one
+    of ``inputs`` (writing would destroy it).
+    """
+    path = Path(path)
+    where = f"{option} {path}"
+    if not path.name or path.name in (".", ".."):
+        raise InvalidArgumentError(f"{where}: give a file name, not a folder.")
+    full = os.fsencode(os.path.abspath(path))
+    limit_name, limit_path = _limits(path)
+    if len(full) > limit_path:
+        raise InvalidArgumentError(
+            f"{where}: the path is {len(full)} bytes long; the file system allows {limit_path}."
+        )
+    for part in path.parts:
+        if len(os.fsencode(part)) > limit_name:
+            raise InvalidArgumentError(
+                f"{where}: the name {part[:40]!r}... is {len(os.fsencode(part))} bytes long; "
+                f"the file system allows {limit_name}."
+            )
+    if path.is_dir():
+        raise InvalidArgumentError(f"{where}: is a folder; give a file name.")
+    for other in inputs:
+        if other is not None and _same_file(path, Path(other)):
+            raise InvalidArgumentError(
+                f"{where}: is the input {other}; writing there would destroy it. Choose "
+                "another output file."
+            )
+    _check_folder(path.absolute().parent, where)
+    return path
+
+
+def check_output_folder(folder: str | Path, option: str) -> Path:
+    """Check, before any work, that files can be written in ``folder`` (created if missing)."""
+    folder = Path(folder)
+    where = f"{option} {folder}"
+    full = os.fsencode(os.path.abspath(folder))
+    limit_name, limit_path = _limits(folder / "x")
+    if len(full) > limit_path - limit_name or any(
+        len(os.fsencode(p)) > limit_name for p in folder.parts
+    ):
+        raise InvalidArgumentError(f"{where}: the path is too long for the file system.")
+    if _exists(folder) and not folder.is_dir():
+        raise InvalidArgumentError(f"{where}: is a file, not a folder.")
+    _check_folder(folder.absolute(), where)
+    return folder
+
+
+def _check_folder(folder: Path, where: str) -> None:
+    """The folder exists and is writable, or its first existing ancestor lets it be created."""
+    while not _exists(folder):
+        if folder.is_symlink() or folder == folder.parent:
+            break
+        folder = folder.parent
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"{where}: {folder} is not a folder.")
+    try:  # the one honest test is to write (permissions, read-only mounts, root, ACLs...)
+        fd, probe = tempfile.mkstemp(prefix=".probmodel-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise InvalidArgumentError(
+            f"{where}: the folder {folder} is not writable ({err.strerror or err}); choose "
+            "another output path."
+        ) from None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except (OSError, ValueError):  # missing, too long, not a folder on the way, NUL byte...
+        return False
+    return True
+
+
+def _limits(path: Path) -> tuple[int, int]:
+    """(NAME_MAX, PATH_MAX) of the file system ``path`` would be written to."""
+    folder = path.absolute().parent
+    while not _exists(folder) and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX"), max(os.pathconf(folder, "PC_PATH_MAX"), 1024)
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX, PATH_MAX
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def fallback_path(name: str, suffix: str = ".nc") -> Path:
+    """Where a result that could not be saved where asked goes instead: the ``unsaved`` folder of
+    the user's cache (:func:`cache_dir`), else the current folder, under a fresh name."""
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:80] or "run"
+    for folder in (cache_dir() / "unsaved", Path.cwd()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK | os.X_OK):
+            return folder / f"{safe}-{stamp}-{os.getpid()}{suffix}"
+    return Path.cwd() / f"{safe}-{stamp}-{os.getpid()}{suffix}"
 
 
 def _alive(pid: int) -> bool:
@@ -145,6 +366,35 @@ def cache_dir() -> Path:
         return Path(os.environ[CACHE_ENV])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "probmodel"
+
+
+GENERATED_SRC = "generated-src"
+"""Folder of the cache where PyTensor writes the Python source it generates for numba."""
+
+
+def route_generated_files() -> Path:
+    """Send the sampling stack's generated source files to the cache, not the system's /tmp.
+
+    PyTensor writes the source of every function it compiles for numba to a file it never
+    removes, by default one new file in the temporary folder per function (thousands per test
+    run). Its ``generated_src_dir`` setting makes the files content-addressed in one folder and
+    prunes old ones; this points it at ``cache_dir()/generated-src`` unless the user set it.
+    Called when probmodel is imported, before PyTensor is.
+    """
+    import sys
+
+    folder = cache_dir() / GENERATED_SRC
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "generated_src_dir" in flags:
+        return folder
+    if "pytensor" in sys.modules:
+        import pytensor
+
+        if not pytensor.config.generated_src_dir:
+            pytensor.config.generated_src_dir = str(folder)
+    elif not any(c in str(folder) for c in ",="):  # PYTENSOR_FLAGS is "key=value,key=value"
+        os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, f"generated_src_dir={folder}"]))
+    return folder
 
 
 def read_pickle(path: str | Path):

@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from probmodel import io as _io
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _private_tmp() -> Path:
+    """A temporary folder for this test session under the probmodel cache, removed at exit (and
+    folders of earlier sessions on this host whose process is gone): nothing the tests or the
+    libraries they drive write with ``tempfile`` (pytest's ``tmp_path`` included) lands in /tmp."""
+    base = _io.cache_dir() / "test-tmp"
+    base.mkdir(parents=True, exist_ok=True)
+    host = _io._host()
+    for old in base.glob(f"{host}-*"):
+        pid = old.name[len(host) + 1 :]
+        if pid.isdigit() and not _io._alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = base / f"{host}-{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+TEST_TMP = _private_tmp()
+os.environ["TMPDIR"] = str(TEST_TMP)
+tempfile.tempdir = str(TEST_TMP)
 SHIPPED = ROOT / "priors"
 BROKEN = Path(__file__).resolve().parent / "broken"
 

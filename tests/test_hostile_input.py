@@ -171,3 +171,329 @@ def test_bytes_that_are_not_toml_get_a_clean_error(garbage):
     assert "Traceback" not in err and code in (0, 2), (code, err)
     if code == 2:
         assert "garbage.toml" in err
+
+
+# ------------------------------------------------------------------------------------------------
+# Fixed cases for the classes of issue 14: validate before work, never destroy a result, concurrent
+# writers, bounded options, special files, terminal injection, litter and exit codes.
+
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+from conftest import ROOT  # noqa: E402
+
+from probmodel import io as pio  # noqa: E402
+
+
+def cli(capsys, argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def run_file(prior_run, tmp_path):
+    path = tmp_path / "run.nc"
+    prior_run.save(path)
+    return path
+
+
+@pytest.fixture
+def no_sampling(monkeypatch):
+    """Make any sampling fail the test: validation must come before the work."""
+    import probmodel.cli as cli_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("sampled before the output was checked")
+
+    monkeypatch.setattr(cli_module, "_sample", refuse)
+    monkeypatch.setattr("probmodel.analysis.update.update_run", refuse)
+    monkeypatch.setattr("probmodel.analysis.sweep.sweep", refuse)
+
+
+BAD_OUTPUTS = ["parent is a file", "unwritable folder", "name too long", "path too long", "a folder"]
+
+
+def bad_outputs(tmp_path: Path) -> dict[str, Path]:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    return {
+        "parent is a file": a_file / "out.nc",
+        "unwritable folder": Path("/proc/self/out.nc"),
+        "name too long": tmp_path / ("n" * 256 + ".nc"),
+        "path too long": tmp_path.joinpath(*["d" * 200] * 25, "out.nc"),
+        "a folder": tmp_path,
+    }
+
+
+@pytest.mark.parametrize("case", BAD_OUTPUTS)
+@pytest.mark.parametrize("command", ["sample", "report", "update", "sweep"])
+def test_an_unwritable_output_is_refused_before_any_work(
+    capsys, tmp_path, run_file, no_sampling, command, case
+):
+    out = bad_outputs(tmp_path)[case]
+    record = SHIPPED / "evidence" / sorted(p.name for p in (SHIPPED / "evidence").iterdir())[0]
+    argv = {
+        "sample": ["sample", "seed-cotrain", "--out", out],
+        "report": ["report", run_file, "--out", out],
+        "update": ["update", run_file, record, "--out", out],
+        "sweep": ["sweep", run_file, "--out", out],
+    }[command]
+    code, _, err = cli(capsys, argv)
+    assert code == 2, err
+    assert err.startswith("error: --out ") and str(out)[:30] in err
+
+
+def test_run_checks_its_out_dir_before_sampling(capsys, tmp_path, no_sampling):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    for out_dir in (a_file, Path("/proc/self/results"), tmp_path / ("n" * 256)):
+        code, _, err = cli(capsys, ["run", "seed-cotrain", "--out-dir", out_dir])
+        assert code == 2 and err.startswith("error: --out-dir"), err
+
+
+def test_a_long_legal_name_is_written_although_its_temporary_name_would_be_too_long(tmp_path):
+    path = tmp_path / ("L" * 250 + ".nc")  # 253 bytes: legal; ".NAME.host.pid.*.partial" is not
+    assert pio.check_output(path, "--out") == path
+    pio.write_text(path, "done")
+    assert path.read_text() == "done"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+@pytest.mark.parametrize("command", ["sweep", "report", "update-run", "update-file"])
+def test_an_output_that_is_an_input_is_refused_and_the_input_survives(
+    capsys, tmp_path, run_file, command
+):
+    record = tmp_path / "new.toml"
+    record.write_bytes(next((SHIPPED / "evidence").glob("*.toml")).read_bytes())
+    alias = tmp_path / "alias.nc"
+    alias.symlink_to(run_file)
+    argv = {
+        "sweep": ["sweep", run_file, "--out", alias],  # the same file by another name
+        "report": ["report", run_file, "--out", run_file],
+        "update-run": ["update", run_file, record, "--out", run_file],
+        "update-file": ["update", run_file, record, "--out", record],
+    }[command]
+    before = digest(run_file), digest(record)
+    code, _, err = cli(capsys, argv)
+    assert code == 2 and "would destroy it" in err, err
+    assert (digest(run_file), digest(record)) == before
+
+
+def test_sample_refuses_to_write_over_a_spec_file(capsys, spec_dir, no_sampling):
+    root = spec_dir()
+    before = digest(root / "world.toml")
+    code, _, err = cli(capsys, ["sample", "seed-cotrain", "--priors", root, "--out", root / "world.toml"])  # fmt: skip
+    assert code == 2 and "world.toml" in err and "would destroy it" in err
+    assert digest(root / "world.toml") == before
+
+
+def test_a_fit_whose_save_fails_is_kept_and_the_user_told(
+    capsys, monkeypatch, tmp_path, prior_run
+):
+    import probmodel as pmod
+    import probmodel.cli as cli_module
+
+    monkeypatch.setenv(pio.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(cli_module, "_sample", lambda args, inputs=None: prior_run)
+    target = tmp_path / "results" / "seed-cotrain.nc"
+    real_save = pio.save_tree
+
+    def failing(tree, meta, path):
+        if Path(path) == target:
+            raise OSError(28, "No space left on device")
+        return real_save(tree, meta, path)
+
+    monkeypatch.setattr(pio, "save_tree", failing)
+    code, _, err = cli(capsys, ["sample", "seed-cotrain", "--out", target])
+    assert code == 2 and "No space left on device" in err, err
+    kept = list((tmp_path / "cache" / "unsaved").glob("*.nc"))
+    assert len(kept) == 1 and str(kept[0]) in err
+    assert pmod.load_run(kept[0]).name == prior_run.name
+    assert not target.exists()
+
+
+def test_temporary_files_of_other_hosts_and_live_writers_are_never_removed(tmp_path):
+    path = tmp_path / "run.nc"
+    host = pio._host()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    partials = {
+        "other host": f".run.nc.{host}x.{dead}.abcdefgh.partial",
+        "this host, live": f".run.nc.{host}.{os.getpid()}.abcdefgh.partial",
+        "old layout": f".run.nc.{dead}.abcdefgh.partial",
+        "this host, dead": f".run.nc.{host}.{dead}.abcdefgh.partial",
+    }
+    for name in partials.values():
+        (tmp_path / name).write_text("half")
+    pio.write_text(path, "new")
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {"run.nc", *list(partials.values())[:3]}
+
+
+def test_a_second_process_writing_the_same_file_never_breaks_either_writer(tmp_path):
+    path = tmp_path / "shared.txt"
+    a, b = "A" * 200_000, "B" * 200_000
+    code = (
+        "import sys; from probmodel import io\n"
+        f"for _ in range(60): io.write_text({str(path)!r}, {b[:1]!r} * 200_000)\n"
+    )
+    other = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    for _ in range(60):
+        pio.write_text(path, a)
+        assert path.read_text() in (a, b)
+    assert other.wait(timeout=120) == 0
+    assert path.read_text() in (a, b)
+    assert [p.name for p in tmp_path.iterdir()] == ["shared.txt"]
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["sample", "seed-cotrain", "--seed", "-1"], "--seed"),
+        (["sample", "seed-cotrain", "--seed", str(2**32)], "--seed"),
+        (["sample", "seed-cotrain", "--seed", "1" * 5000], "--seed"),
+        (["sample", "seed-cotrain", "--seed", "1.5"], "--seed"),
+        (["run", "--draws", "0"], "--draws"),
+        (["run", "--tune", "-5"], "--tune"),
+        (["run", "--chains", "100000"], "--chains"),
+        (["sample", "seed-cotrain", "--prior-draws", "10000000000"], "--prior-draws"),
+        (["sample", "seed-cotrain", "--target-accept", "nan"], "--target-accept"),
+        (["optimize", "run.nc", "--seed", "-3"], "--seed"),
+        (["check", "sbc", "--sims", "0"], "--sims"),
+        (["voi", "run.nc", "a", "--top", "0"], "--top"),
+    ],
+)
+def test_out_of_range_options_are_refused_cleanly(capsys, no_sampling, argv, option):
+    code, _, err = cli(capsys, argv)
+    assert code == 2 and f"argument {option}" in err, err
+
+
+@pytest.mark.parametrize(
+    "grid", [["fleet_size=1:100:1000001"], ["fleet_size=1:100:1000", "sites=1:10:1001"]]
+)
+def test_a_grid_of_more_than_a_million_plans_is_refused(capsys, run_file, grid):
+    code, _, err = cli(capsys, ["sweep", run_file, *sum((["--grid", g] for g in grid), [])])
+    assert code == 2 and "1,000,000" in err, err
+
+
+@pytest.fixture
+def no_hang():
+    """Fail instead of hanging when something opens a FIFO."""
+
+    def timeout(*_):
+        raise TimeoutError("hung reading a special file")
+
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(30)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "oversized"])
+@pytest.mark.parametrize("which", ["world", "scenario", "evidence"])
+def test_special_and_oversized_spec_files_are_refused_unread(capsys, spec_dir, no_hang, kind, which):  # fmt: skip
+    root = spec_dir()
+    path = {
+        "world": root / "world.toml",
+        "scenario": root / "scenarios" / "special.toml",
+        "evidence": root / "evidence" / "special.toml",
+    }[which]
+    path.unlink(missing_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("# padding\n" * 120_000)
+    argv = {
+        "world": ["point", "seed-cotrain"],
+        "scenario": ["point", path],
+        "evidence": ["evidence", "check", path],
+    }[which]
+    code, _, err = cli(capsys, [*argv, "--priors", root])
+    assert code == 2, err
+    assert path.name in err
+    assert any(w in err for w in ("not a regular file", "is a folder", "larger than")), err
+
+
+@pytest.mark.parametrize("which", ["world", "scenario", "evidence"])
+def test_integers_of_hundreds_of_digits_are_refused(capsys, spec_dir, which):
+    huge = "7" * 400
+    if which == "world":
+        root = spec_dir()
+        world = root / "world.toml"
+        world.write_text(world.read_text() + f"\n[extra_table]\nbig = {huge}\n")
+        argv, name = ["point", "seed-cotrain"], "world.toml"
+    elif which == "scenario":
+        text = (SHIPPED / "scenarios" / "seed-cotrain.toml").read_text()
+        root = spec_dir(scenario=text.replace("[plan]", f"[plan]\nfleet_sizes = {huge}", 1))
+        argv, name = ["point", "broken"], "broken.toml"
+    else:
+        text = next((SHIPPED / "evidence").glob("*.toml")).read_text()
+        root = spec_dir()
+        (root / "big.toml").write_text(f"year = {huge}\n" + text)
+        argv, name = ["evidence", "check", root / "big.toml"], "big.toml"
+    code, _, err = cli(capsys, [*argv, "--priors", root])
+    assert code == 2, err
+    assert name in err and "400 digits" in err, err
+
+
+ESCAPES = "\\u001b[2J\\u001b]0;owned\\u0007\\u001b[31mRED\\u001b[0m\\u009b1m\\u202e"
+
+
+def test_text_from_spec_files_reaches_the_terminal_without_control_sequences(capsys, spec_dir):
+    text = (SHIPPED / "scenarios" / "seed-cotrain.toml").read_text()
+    lines = [ln for ln in text.splitlines() if not ln.startswith("title")]
+    root = spec_dir(scenario=f'title = "evil {ESCAPES} title"\n' + "\n".join(lines) + "\n")
+    record = next((root / "evidence").glob("*.toml"))
+    doc = [  # the record's title and its citation's title
+        f'title = "t {ESCAPES}"' if ln.startswith("title") else ln
+        for ln in record.read_text().splitlines()
+    ]
+    evil = root.parent / "evil.toml"
+    evil.write_text("\n".join(doc) + "\n")
+    outputs = []
+    for argv in (["scenarios"], ["evidence", "check", evil], ["point", "broken"]):
+        code, out, err = cli(capsys, [*argv, "--priors", root])
+        assert code == 0, err
+        outputs.append(out + err)
+    joined = "".join(outputs)
+    assert "evil" in joined and "RED" in joined and "t [2J" not in joined
+    assert not any(c in joined for c in "\x1b\x07\x9b\u202e"), repr(joined)
+
+
+def test_clean_text_strips_every_kind_of_control_sequence():
+    from probmodel.cli import clean_text
+
+    assert clean_text("a\x1b[1;31mb\x1b[0m\x1b]8;;http://x\x1b\\c\x1bPq\x1b\\\r\x00\x7fd\n\te") == "abc" + "d\n\te"  # fmt: skip
+
+
+def test_no_generated_source_lands_in_the_system_temporary_folder(tmp_path):
+    """PyTensor writes the source of every numba function it compiles; probmodel sends it to the
+    cache (here a fresh one) instead of one new file per function in /tmp."""
+    tmp, cache = tmp_path / "tmp", tmp_path / "cache"
+    tmp.mkdir()
+    code = (
+        "import probmodel, pytensor, pytensor.tensor as pt\n"
+        "x = pt.dvector('x')\n"
+        "f = pytensor.function([x], pt.exp(x) * 2 + 1, mode='NUMBA')\n"
+        "assert abs(f([0.0])[0] - 3.0) < 1e-12\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp), pio.CACHE_ENV: str(cache)}
+    env.pop("PYTENSOR_FLAGS", None)
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=300)
+    assert list(tmp.rglob("*")) == []
+    assert list((cache / pio.GENERATED_SRC).glob("*.py"))

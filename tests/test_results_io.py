@@ -126,7 +126,14 @@ def test_a_writer_killed_mid_save_leaves_the_earlier_result_intact(saved, tmp_pa
     before = load_run(path).config_hash
     script = tmp_path / "writer.py"
     script.write_text(KILLED_WRITER)
-    proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE)
+    import os
+
+    from conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's probmodel, not an installed one
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, env=env
+    )
     assert proc.stdout.readline().strip() == b"ready"
     time.sleep(1.0)  # several saves in, most likely in the middle of one
     proc.send_signal(signal.SIGKILL)

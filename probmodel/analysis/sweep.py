@@ -79,7 +79,9 @@ def parse_axis(name: str, spec: str | list | Mapping) -> np.ndarray:
             values = _spaced(float(parts[0]), float(parts[1]), int(parts[2]), len(parts) == 4)
         else:
             values = np.array([float(v) for v in str(spec).split(",")])
-    except (KeyError, ValueError, TypeError):
+    except InvalidArgumentError as err:
+        raise InvalidArgumentError(f"{where}: {err}") from None
+    except (KeyError, ValueError, TypeError, OverflowError):
         raise InvalidArgumentError(
             f"{where}: give 'a,b,c', 'start:stop:num', 'start:stop:num:log' or a list of numbers."
         ) from None
@@ -88,10 +90,19 @@ def parse_axis(name: str, spec: str | list | Mapping) -> np.ndarray:
     return values
 
 
+MAX_PLANS = 1_000_000
+"""Largest grid a sweep scores (plans, the product of the axis lengths): a million plans by
+4,000 draws is already ~10 minutes of work."""
+
+
 def _spaced(start, stop, num, log) -> np.ndarray:
+    if isinstance(num, float) and not num.is_integer():
+        raise ValueError
     num = int(num)
     if num < 1:
         raise ValueError
+    if num > MAX_PLANS:
+        raise InvalidArgumentError(f"an axis of {num:,} values; at most {MAX_PLANS:,} plans in all.")
     if log:
         if start <= 0 or stop <= 0:
             raise ValueError
@@ -168,6 +179,13 @@ def sweep(
     if not axes:
         raise InvalidArgumentError("a sweep needs at least one axis.")
     values = {name: parse_axis(name, spec) for name, spec in axes.items()}
+    n_plans = math.prod(v.size for v in values.values())
+    if n_plans > MAX_PLANS:
+        sizes = " x ".join(f"{n} {v.size:,}" for n, v in values.items())
+        raise InvalidArgumentError(
+            f"a grid of {n_plans:,} plans ({sizes}); at most {MAX_PLANS:,} are scored. Use fewer "
+            "values per axis, or several sweeps."
+        )
     check_grid(scenario, values)
     post = run.tree["posterior"].to_dataset()
     names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT) if n in post]
@@ -293,14 +311,17 @@ def cmd_sweep(args) -> int:
     from probmodel.cli import flag_diagnostics
     from probmodel.io import write_dataset
 
+    from probmodel.io import check_output
+
     run, scenario, axes = grid_from_args(args, DEFAULT_GRID)
+    out = args.out or args.run.with_name(f"{run.name}-sweep.nc")
+    check_output(out, "--out", [args.run, args.grid_file, scenario.file])  # before any work
     diagnostics = flag_diagnostics(args, run)
     started = time.perf_counter()
     ds = sweep(run, scenario, axes)
     elapsed = time.perf_counter() - started
     # The saved sweep carries the verdict of the posterior it was scored on.
     ds.attrs["run_diagnostics"] = json.dumps(diagnostics)
-    out = args.out or args.run.with_name(f"{run.name}-sweep.nc")
     write_dataset(ds, out)
     print(
         f"scored {ds.attrs['n_plans']:,} plans x {ds.attrs['n_draws']:,} posterior draws in "

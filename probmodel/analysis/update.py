@@ -216,7 +216,14 @@ def cmd_update(args) -> int:
     from probmodel.analysis.compare import compare_runs, print_comparison
     from probmodel.api import load_run
 
+    from probmodel.cli import save_run
+    from probmodel.io import check_output
+
     run_file = Path(args.run)
+    out = getattr(args, "out", None) or run_file.with_name(
+        f"{run_file.stem}-updated{run_file.suffix}"
+    )
+    check_output(out, "--out", [run_file, args.file])  # before any work
     run = load_run(run_file)
     result = update_run(
         run,
@@ -226,13 +233,10 @@ def cmd_update(args) -> int:
     )
     print(result.message)
     print(f"({result.method}: took {result.seconds:.1f} s)")
-    out = getattr(args, "out", None) or run_file.with_name(
-        f"{run_file.stem}-updated{run_file.suffix}"
-    )
     comparison = compare_runs(run, result.run)
     comparison["run_a"]["file"], comparison["run_b"]["file"] = str(run_file), str(out)
     print_comparison(comparison, title=f"what moved: {run_file} -> {out}")
-    print(f"saved {result.run.save(out)}")
+    print(f"saved {save_run(result.run, out)}")
     from probmodel.cli import flag_diagnostics
 
     flag_diagnostics(args, run, result.run)
