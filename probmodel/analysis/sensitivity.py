@@ -428,11 +428,12 @@ def cmd_sensitivity(args) -> int:
     constants = run_constants(run)
     bars = tornado(posterior, plan, outcome, constants)
     ranking = variance_ranking(posterior, plan, outcome, constants)
+    judgement = pmod.api.judgement(run).as_dict()
     if getattr(args, "json", False):
         print(
             json.dumps(
                 {"run": run.name, "plan": plan_name, "outcome": outcome, "tornado": bars,
-                 "ranking": ranking, "diagnostics": diagnostics},
+                 "ranking": ranking, "diagnostics": diagnostics, "judgement": judgement},
                 indent=2,
             )
         )  # fmt: skip
@@ -487,6 +488,9 @@ def cmd_sensitivity(args) -> int:
         )
     if ranking["skipped"]:
         print(f"Constant in the draws, not ranked: {', '.join(ranking['skipped'])}.")
+    from probmodel.cli import _print_judgement
+
+    _print_judgement(judgement)
     if any(n in posterior for n in NEW_DEPLOYMENT):
         print(
             "The tornado moves the new deployment's values (*_new) directly; their "
