@@ -48,7 +48,7 @@ def fit(
     evidence: list[Record] | None = None,
     *,
     draws: int = 1000,
-    tune: int = 1000,
+    tune: int = 1500,
     chains: int = 4,
     prior_draws: int = 4000,
     target_accept: float = 0.95,

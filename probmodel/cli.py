@@ -248,7 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     sampling.add_argument(
         "--draws", type=DRAWS, default=1000, help="posterior draws per chain (1000)"
     )
-    sampling.add_argument("--tune", type=TUNE, default=1000, help="tuning steps per chain (1000)")
+    sampling.add_argument("--tune", type=TUNE, default=1500, help="tuning steps per chain (1500)")
     sampling.add_argument("--chains", type=CHAINS, default=4, help="chains (4)")
     sampling.add_argument("--prior-draws", type=DRAWS, default=4000, help="prior draws (4000)")
     sampling.add_argument(

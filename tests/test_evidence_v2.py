@@ -148,3 +148,61 @@ def test_a_price_of_another_robot_class_is_never_a_direct_measurement(library):
     # a lower bound at $20k barely moves a prior centred near $70k; a measurement pulls it down
     assert importance_shift(scenario, same, "unit_cost_usd") < -0.5
     assert abs(importance_shift(scenario, bound, "unit_cost_usd")) < 0.2
+
+
+CONTRADICTING_CURVE = """
+title = "A constructed environment curve on which diversity does not help at all"
+kind = "curve"
+axis = "diversity"
+x = [1, 2, 4, 8, 16, 32, 64]
+successes = [40, 41, 39, 40, 40, 41, 39]
+trials = 80
+confidence = "primary"
+[citation]
+authors = "Constructed"
+title = "A contradicting curve"
+year = 2026
+venue = "tests/test_evidence_v2.py"
+"""
+EFFECT_PAIR = """
+title = "A constructed co-training result: {title}"
+kind = "effect"
+unit = "hours"
+base = {{ real = 100.0 }}
+treatment = {{ real = 100.0, sim = 100.0 }}
+base_successes = 40
+base_trials = 400
+treatment_successes = {k}
+treatment_trials = 400
+confidence = "primary"
+[citation]
+authors = "Constructed"
+title = "Disagreeing effects"
+year = 2026
+venue = "tests/test_evidence_v2.py"
+"""
+
+
+@pytest.mark.fit
+def test_a_contradicting_curve_and_two_disagreeing_effects_are_flagged(spec_dir):
+    """A flat environment curve (diversity exponent ~0 against Lin et al.'s ~0.5-0.8) and two
+    simulation studies at the same 1:1 mix, one gaining 10% -> 40% success (a simulated hour worth
+    ~5 real ones) and one gaining nothing, are each flagged by the conflict check; the shipped
+    records stay clean."""
+    import probmodel as pmod
+    from probmodel.analysis.evidence import conflicts
+
+    root = spec_dir(evidence=CONTRADICTING_CURVE)
+    (root / "evidence" / "sim-gains-a-lot.toml").write_text(
+        EFFECT_PAIR.format(title="a big gain", k=160))
+    (root / "evidence" / "sim-gains-nothing.toml").write_text(
+        EFFECT_PAIR.format(title="no gain", k=40))  # fmt: skip
+    run = pmod.fit("seed-cotrain", draws=500, tune=500, chains=2, prior_draws=200,
+                   priors_dir=root)  # fmt: skip
+    rows = {r["id"]: r for r in conflicts(run.tree, run.evidence)}
+    assert rows["broken"]["conflict"], rows["broken"]
+    assert rows["sim-gains-a-lot"]["conflict"] or rows["sim-gains-nothing"]["conflict"], (
+        rows["sim-gains-a-lot"], rows["sim-gains-nothing"])
+    post = run.tree["posterior"]
+    # the disagreement widens the population instead of averaging to a confident middle
+    assert float(post["sim_transfer_sd"].median()) > 1.0
