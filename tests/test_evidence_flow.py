@@ -84,7 +84,7 @@ def test_a_conflicting_record_is_flagged_and_the_rest_are_not(spec_dir):
     rows = {r["id"]: r for r in conflicts(run.tree, run.evidence)}
     assert rows["broken"]["conflict"], rows["broken"]
     # the records it outweighs are pulled away and may look odd; the unrelated ones stay clean
-    for other in ("mobile-aloha-price", "tesla-operator-wage", "sartor-thompson-data-exponent"):
+    for other in ("humanoid-list-prices", "tesla-operator-wage", "sartor-thompson-data-exponent"):
         assert not rows[other]["conflict"], rows[other]
 
 

@@ -250,20 +250,22 @@ def test_diversity_ordering_holds_across_the_posterior(library, small_run):
 
 @pytest.mark.fit
 def test_real_only_and_cotraining_differ_as_the_sim_transfer_posterior_says(library, small_run):
-    """Co-training's advantage grows with sim transfer in every draw; with sim worth nothing
-    it has only its 220B real tokens, and with sim worth a real token it matches or beats
-    real-only (more environments, less hardware decay)."""
+    """Co-training's advantage grows with the new deployment's sim transfer in almost every draw
+    (not all: where the simulator has fewer environments than the real sites, more weight on
+    simulated data lowers the effective number of environments); with sim worth nothing it has
+    only its 220B real tokens, and with sim worth a real token it matches or beats real-only in
+    almost every draw (more data-weighted environments, less hardware decay)."""
     post = small_run.tree["posterior"].to_dataset()
     real = library.scenario("seed-real-only").plan
     cotrain = library.scenario("seed-cotrain").plan
     gap = success(post, cotrain) - success(post, real)
-    v = post["sim_transfer"].values.ravel()
-    higher = post.assign(sim_transfer=np.minimum(post["sim_transfer"] * 1.2, 1.0))
-    assert np.all(success(higher, cotrain) - success(higher, real) >= gap - 1e-12)
+    v = post["sim_transfer_new"].values.ravel()
+    higher = post.assign(sim_transfer_new=post["sim_transfer_new"] * 1.2)
+    assert np.mean(success(higher, cotrain) - success(higher, real) >= gap - 1e-12) > 0.9
     assert gap[v > np.median(v)].mean() > gap[v <= np.median(v)].mean()
     for value, sign in ((0.0, -1), (1.0, 1)):
-        fixed = post.assign(sim_transfer=post["sim_transfer"] * 0 + value)
+        fixed = post.assign(sim_transfer_new=post["sim_transfer_new"] * 0 + value)
         g = success(fixed, cotrain) - success(fixed, real)
-        assert np.all(sign * g >= -1e-12)
+        assert np.mean(sign * g >= -1e-12) > 0.9
     # The run's own success Deterministic is the NumPy equation on the same draws.
     np.testing.assert_allclose(post["success_rate"].values.ravel(), success(post, cotrain))
