@@ -51,7 +51,7 @@ def fit(
     tune: int = 1500,
     chains: int = 4,
     prior_draws: int = 4000,
-    target_accept: float = 0.95,
+    target_accept: float = 0.98,
     seed: int | None = None,
     progress: bool = False,
     priors_dir: str | Path | None = None,

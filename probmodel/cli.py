@@ -252,7 +252,7 @@ def _parser() -> argparse.ArgumentParser:
     sampling.add_argument("--chains", type=CHAINS, default=4, help="chains (4)")
     sampling.add_argument("--prior-draws", type=DRAWS, default=4000, help="prior draws (4000)")
     sampling.add_argument(
-        "--target-accept", type=PROBABILITY, default=0.95, help="NUTS target acceptance (0.95)"
+        "--target-accept", type=PROBABILITY, default=0.98, help="NUTS target acceptance (0.98)"
     )
     sampling.add_argument(
         "--seed", type=SEED, default=None, help="random seed (fixed default: reproducible)"
