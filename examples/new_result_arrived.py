@@ -26,11 +26,9 @@ SHIPPED = Path(__file__).resolve().parents[1] / "priors"
 NEW_RESULT = """
 title = "ILLUSTRATIVE pilot: 500 h of simulated demonstrations added to 50 h of real ones, +15% success"
 kind = "effect"
-transfer = "sim_transfer"
-axis = "data"
 unit = "hours of demonstration"
 base = { real = 50.0 }
-treatment = { real = 50.0, added = 500.0 }
+treatment = { real = 50.0, sim = 500.0 }
 base_success = [0.3, 0.6]        # success with the real data alone (90% interval)
 relative_change = 0.15           # +15% relative success
 interval = [0.05, 0.25]          # 90% interval of the relative change

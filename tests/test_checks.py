@@ -181,7 +181,7 @@ quantity = "{quantity}"
 value = {value}
 sd = {sd}
 scale = "log"
-confidence = "primary"
+{robot_class}confidence = "primary"
 [citation]
 authors = "Test"
 title = "{title}"
@@ -206,8 +206,9 @@ def test_ppc_of_a_real_fit_flags_two_contradicting_prices(tmp_path, library, cap
     records = []
     for name, (quantity, value, sd) in specs.items():
         path = tmp_path / f"{name}.toml"
+        robot_class = 'robot_class = "humanoid"\n' if quantity == "unit_cost_usd" else ""
         path.write_text(MEASUREMENT.format(title=name, quantity=quantity, value=value, sd=sd,
-                                           name=name))  # fmt: skip
+                                           name=name, robot_class=robot_class))  # fmt: skip
         record, problems = read_evidence_file(path)
         assert not problems, problems
         records.append(record)

@@ -38,6 +38,7 @@ quantity = "unit_cost_usd"
 value = {value}
 sd = {sd}
 scale = "log"
+robot_class = "humanoid"
 confidence = "primary"
 {CITATION}"""
 
