@@ -750,10 +750,19 @@ def _print_provenance(result: dict) -> None:
         (c["id"], f"{c['p_value']:.3f}", "CONFLICT" if c["conflict"] else "ok", c["method"])
         for c in result["conflicts"]
     ]
-    _table("conflict checks (leave-one-record-out)", ["record", "p", "status", "method"], rows)
+    _table("conflict checks (p adjusted for the records and pairs checked)",
+           ["record", "p", "status", "method"], rows)  # fmt: skip
+    if result.get("disagreements"):
+        _table(
+            "studies that disagree (their values differ beyond both studies' uncertainty)",
+            ["population", "study", "other study", "ratio or difference", "p"],
+            [(d["population"], d["study_a"], d["study_b"], fmt.fmt_number(d["difference"]),
+              f"{d['p_value']:.3f}") for d in result["disagreements"]],  # fmt: skip
+        )
     for c in flagged:
-        print(f"warning: {c['id']} disagrees with the rest of the evidence (p = {c['p_value']:.3f}):"
-              f" {c['citation']}", file=sys.stderr)  # fmt: skip
+        against = f" (disagrees with {', '.join(c['disagrees_with'])})" if c["disagrees_with"] else ""
+        print(f"warning: {c['id']} disagrees with the rest of the evidence{against}"
+              f" (p = {c['p_value']:.3f}): {c['citation']}", file=sys.stderr)  # fmt: skip
     if not flagged:
         print(f"no record conflicts with the rest (all p >= {result['thresholds']['conflict_p']}).")
 

@@ -6,14 +6,11 @@ and which records disagree with the rest.
   posterior sds, and the ratio of 90% interval widths. The Pareto k of the weights says when the
   approximation is reliable (k <= 0.7); records with their own latent parameters (curves) are
   usually above it, and the table says so.
-* **Data vs prior** per world parameter: the contraction ``1 - var(posterior) / var(prior)`` and
-  ArviZ's power-scaling sensitivity to the prior (``psense``).
-* **Conflict** per record: a leave-one-record-out predictive check. Each entry's LOO-PIT (the
-  probability that a replicate falls below the observation, under the posterior without the
-  record) gives a two-sided p-value; a record's p is the smallest of its entries', Bonferroni
-  corrected. Where PSIS is unreliable the full posterior predictive is used (conservative: the
-  record has already pulled the fit towards itself), and for curves the study's exponent is also
-  checked against the population's new-study exponent.
+* **Data vs prior** per world parameter: the contraction on the unconstrained scale and ArviZ's
+  power-scaling sensitivity to the prior (``psense``).
+* **Conflict** per record (:func:`conflicts`): a leave-one-record-out predictive check of its
+  data, adjusted by the false-discovery rate over all records; for records with study latents,
+  the study's value against each other study of its population (:func:`disagreements`).
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from typing import Any
 import arviz_stats  # noqa: F401  (registers the .azstats accessor used for PSIS)
 import numpy as np
 import xarray as xr
+from scipy.stats import false_discovery_control
 
 from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, population_of
 from probmodel.evidence import EVIDENCE_VARS, record_of
@@ -32,7 +30,9 @@ K_RELIABLE = 0.7
 EXACT_ABOVE_SD = 1.0
 """``--exact`` also re-fits records whose PSIS shift is at least this many posterior sds."""
 CONFLICT_P = 0.05
-"""A record is flagged when its conflict p-value is below this."""
+"""A record is flagged when its conflict p-value, adjusted for the number of records checked
+(Benjamini-Hochberg false-discovery rate), is below this; a pair of studies disagrees when its
+p-value, Bonferroni corrected over the pairs of its population, is below it."""
 SAMPLE_DIMS = ("chain", "draw")
 
 
@@ -225,7 +225,24 @@ def _decided_by(contraction: float, noise: float) -> str:
 
 
 def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Leave-one-record-out predictive check of every record; flags p < :data:`CONFLICT_P`."""
+    """Two checks of every record; flags an adjusted p < :data:`CONFLICT_P`.
+
+    * **Data** (every record): leave-one-record-out PIT of each entry (PSIS; the full posterior
+      predictive where the weights are unreliable, which is conservative); a record's p is the
+      smallest of its entries', Bonferroni corrected, then adjusted for the number of records
+      checked (Benjamini-Hochberg false-discovery rate: a plain p < 0.05 would flag one or two
+      of 33 consistent records by chance).
+    * **Disagreement** (records with study latents): does the study's exponent or transfer value
+      differ from another study's on the same population beyond both studies' uncertainty
+      (:func:`disagreements`, Bonferroni corrected over the population's pairs)? Differences
+      are expected (studies measure different tasks), so the flag says "these studies
+      disagree, and the population is wide because of them"; of a disagreeing pair the odd one
+      out carries it. (A study against the population's new-study draw, the check this
+      replaces, had no power: the odd study widens the population it is compared with.)
+
+    Each row: ``p_value`` (the smallest adjusted p of its checks), ``checks`` (each check's
+    adjusted p), ``conflict``, ``disagrees_with`` (the studies it disagrees with), ``method``.
+    """
     if "log_likelihood" not in tree.children or "posterior_predictive" not in tree.children:
         return []
     log_w, k = loo_log_weights(tree)
@@ -234,9 +251,11 @@ def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
     post = tree["posterior"].to_dataset()
     by_id = {r["id"]: r for r in records}
     entries = record_entries(tree, "posterior_predictive")
+    pairs = disagreements(post)
     rows = []
     for record_id in log_w["evidence_record"].values:
         record_id = str(record_id)
+        record = by_id.get(record_id, {})
         kval = float(k.sel(evidence_record=record_id))
         reliable = kval <= K_RELIABLE
         w = np.exp(log_w.sel(evidence_record=record_id).values.ravel()) if reliable else None
@@ -244,52 +263,124 @@ def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
         for name, dim, label in entries.get(record_id, []):
             u = pit(pp[name].sel({dim: label}).values, float(obs[name].sel({dim: label})), w)
             p_entries.append(2.0 * min(u, 1.0 - u))
-        method = "LOO-PIT (PSIS)" if reliable else "posterior predictive (PSIS unreliable)"
-        p = min(1.0, len(p_entries) * min(p_entries)) if p_entries else 1.0
-        study_p = _study_p(post, by_id.get(record_id, {}), w)
-        if study_p is not None:
-            p = min(1.0, 2.0 * min(p, study_p))
-            method += " + study latents vs a new study"
-        record = by_id.get(record_id, {})
+        checks = {}
+        methods = ["LOO-PIT (PSIS)" if reliable else "posterior predictive (PSIS unreliable)"]
+        checks["data"] = min(1.0, len(p_entries) * min(p_entries)) if p_entries else 1.0
+        study = str(record.get("study") or record_id)
+        own = [pair for pair in pairs if study in (pair["study_a"], pair["study_b"])]
+        if own:
+            # the odd one out carries the flag: of a disagreeing pair, the study that disagrees
+            # with the larger share of its population (both, when they tie)
+            blamed = [pair for pair in own if study in pair["odd_one_out"]]
+            checks["disagreement"] = min(pair["p_value"] for pair in blamed) if blamed else 1.0
+            methods.append("pairwise study disagreement")
         rows.append(
             {
                 "id": record_id,
                 "kind": record.get("kind", ""),
                 "citation": record.get("citation", ""),
-                "p_value": p,
                 "pareto_k": kval,
-                "method": method,
-                "conflict": p < CONFLICT_P,
+                "method": " + ".join(methods),
+                "checks": checks,
+                "disagrees_with": sorted(
+                    {
+                        pair["study_b"] if pair["study_a"] == study else pair["study_a"]
+                        for pair in own
+                        if pair["disagree"] and study in pair["odd_one_out"]
+                    }  # fmt: skip
+                ),
             }
         )
+    # Many records are checked at once: the data check is adjusted by the false-discovery rate
+    # (Benjamini-Hochberg), which would otherwise flag one or two of 33 consistent records by
+    # chance; the other two checks arrive adjusted over their own families.
+    q = _fdr([r["checks"]["data"] for r in rows])
+    for row, q_value in zip(rows, q, strict=True):
+        row["checks"]["data"] = q_value
+        row["p_value"] = min(row["checks"].values())
+        row["conflict"] = row["p_value"] < CONFLICT_P
     rows.sort(key=lambda r: r["p_value"])
     return rows
 
 
-def _study_p(post: xr.Dataset, record: dict[str, Any], weights) -> float | None:
-    """Smallest two-sided probability (Bonferroni over the study's latents) that a new study
-    drawn from the population is as extreme as this record's study, for each of its study
-    exponents and transfer values; ``weights`` (leave-one-record-out, when reliable) take the
-    record out of the population it is compared with. ``None`` for records without latents."""
-    from probmodel.evidence import TRANSFER_OF
+_LATENT_POPULATIONS = (
+    # (latent, its dim, scale: identity for exponents, log for transfer values)
+    ("study_exponent", "study_axis", False),
+    ("study_transfer", "study_pathway", True),
+)
 
-    study = record.get("study") or record.get("id")
-    checks = []
-    for var, dim, new_of in (
-        ("study_exponent", "study_axis", lambda name: f"{name}_exponent_new"),
-        ("study_transfer", "study_pathway", lambda name: f"{TRANSFER_OF[name]}_new"),
-    ):
+
+def _fdr(p_values: list[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (false-discovery rate), in the input's order."""
+    return [float(q) for q in false_discovery_control(p_values)] if p_values else []
+
+
+def disagreements(post: xr.Dataset) -> list[dict[str, Any]]:
+    """Pairs of studies whose values on one population (an axis's exponent, a pathway's
+    transfer value) differ beyond both studies' uncertainty.
+
+    For each pair, the two-sided posterior probability that their order is the other way
+    round (on the unconstrained scale; a Monte Carlo p-value, floored at ``2 / (draws + 1)``),
+    Bonferroni corrected over the pairs of that population. Partial pooling already pulls the
+    two towards each other, so a difference that survives it is one the studies' own data
+    insist on. ``disagree`` is p < :data:`CONFLICT_P`; ``difference`` is the posterior median of
+    value_a / value_b for transfer values (value_a - value_b for exponents); ``odd_one_out``
+    names which of the two carries the flag (see :func:`_blame`).
+    """
+    rows = []
+    for var, dim, is_log in _LATENT_POPULATIONS:
         if var not in post:
             continue
+        groups: dict[str, list[str]] = {}
         for label in map(str, post[dim].values):
-            owner, name = label.rsplit(":", 1)
-            if owner == study and new_of(name) in post:
-                mine = post[var].sel({dim: label}).values.ravel()
-                new = post[new_of(name)].values.ravel()
-                checks.append(pit(new - mine, 0.0, weights))
-    if not checks:
-        return None
-    return min(1.0, len(checks) * min(2.0 * min(u, 1.0 - u) for u in checks))
+            groups.setdefault(label.rsplit(":", 1)[1], []).append(label)
+        for name, labels in groups.items():
+            n_pairs = len(labels) * (len(labels) - 1) // 2
+            for i, a in enumerate(labels):
+                for b in labels[i + 1 :]:
+                    x = post[var].sel({dim: a}).values.ravel()
+                    y = post[var].sel({dim: b}).values.ravel()
+                    d = np.log(x) - np.log(y) if is_log else x - y
+                    below, above = int(np.sum(d < 0)), int(np.sum(d > 0))
+                    # Monte Carlo p-value with its floor: 0 draws beyond 0 reads 2 / (n + 1)
+                    p_pair = 2.0 * (min(below, above) + 1) / (d.size + 1)
+                    p = min(1.0, n_pairs * p_pair)
+                    rows.append(
+                        {
+                            "population": f"{name} {'transfer' if is_log else 'exponent'}",
+                            "study_a": a.rsplit(":", 1)[0],
+                            "study_b": b.rsplit(":", 1)[0],
+                            "difference": float(np.exp(np.median(d)) if is_log else np.median(d)),
+                            "p_value": p,
+                            "disagree": p < CONFLICT_P,
+                        }
+                    )
+    _blame(rows)
+    rows.sort(key=lambda r: r["p_value"])
+    return rows
+
+
+def _blame(pairs: list[dict[str, Any]]) -> None:
+    """Set each pair's ``odd_one_out``: of two studies that disagree, the one that disagrees
+    with the larger share of the other studies on that population (both when they tie, as for a
+    population of two); empty for pairs that do not disagree."""
+    studies: dict[str, set[str]] = {}
+    against: dict[tuple[str, str], int] = {}
+    for pair in pairs:
+        for me in (pair["study_a"], pair["study_b"]):
+            studies.setdefault(pair["population"], set()).add(me)
+            against[pair["population"], me] = against.get((pair["population"], me), 0) + int(
+                pair["disagree"]
+            )
+    for pair in pairs:
+        share = {
+            me: against[pair["population"], me] / max(1, len(studies[pair["population"]]) - 1)
+            for me in (pair["study_a"], pair["study_b"])
+        }
+        top = max(share.values())
+        pair["odd_one_out"] = (
+            sorted(me for me, v in share.items() if v == top) if pair["disagree"] else []
+        )
 
 
 def provenance(
@@ -300,6 +391,9 @@ def provenance(
         "influence": influence(tree, records),
         "data_vs_prior": data_vs_prior(tree, priors),
         "conflicts": conflicts(tree, records),
+        "disagreements": [
+            r for r in disagreements(tree["posterior"].to_dataset()) if r["disagree"]
+        ],
         "thresholds": {"pareto_k": K_RELIABLE, "conflict_p": CONFLICT_P},
     }
 

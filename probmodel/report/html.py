@@ -977,6 +977,25 @@ def _provenance_section(prov: dict[str, Any] | None) -> str:
     rows = [[c["id"], f"{c['p_value']:.3f}", "CONFLICT" if c["conflict"] else "ok", c["method"]]
             for c in prov["conflicts"]]  # fmt: skip
     conflicts = table(["record", "p", "status", "method"], rows, numeric=[1])
+    pairs = prov.get("disagreements") or []
+    disagreeing = (
+        table(
+            ["population", "study", "other study", "ratio or difference", "p"],
+            [
+                [
+                    d["population"],
+                    d["study_a"],
+                    d["study_b"],
+                    fmt_number(d["difference"]),
+                    f"{d['p_value']:.3f}",
+                ]
+                for d in pairs
+            ],  # fmt: skip
+            numeric=[3, 4],
+        )
+        if pairs
+        else ""
+    )
     verdict = (
         f"{len(flagged)} record(s) disagree with the rest: " + ", ".join(c["id"] for c in flagged)
         if flagged
@@ -999,9 +1018,19 @@ def _provenance_section(prov: dict[str, Any] | None) -> str:
         scroll(decided),
         para(
             "Conflict checks: each record's leave-one-record-out predictive p-value (two-sided, "
-            f"Bonferroni over its entries). {esc(verdict)}"
+            "Bonferroni over its entries, adjusted for the number of records by the "
+            "false-discovery rate) and, for records with study latents, whether its study's "
+            "exponent or transfer value differs from another study's beyond both studies' "
+            f"uncertainty (Bonferroni over the pairs). {esc(verdict)}"
         ),  # fmt: skip
         scroll(conflicts),
+        para(
+            "Studies that disagree: the population of their values is wide because of them, "
+            "and a plan's new-deployment draw inherits that width."
+        )
+        if pairs
+        else "",
+        scroll(disagreeing) if pairs else "",
     )
 
 
