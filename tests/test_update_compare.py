@@ -231,6 +231,30 @@ def test_new_curve_record_by_file_alone(specs, base):
 
 
 @pytest.mark.fit
+def test_a_record_of_a_known_study_shares_that_studys_draws(specs, base):
+    """A record added to a study the run already has (here a second data curve of Lin et al.'s
+    pour-water study) is weighed at that study's posterior exponent, not at a fresh prior draw
+    of a new study's: only the curve's own level is integrated over."""
+    from probmodel.analysis.update import _record_log_likelihood
+
+    text = CURVE.replace('kind = "curve"', 'kind = "curve"\nstudy = "lin-pour-water"')
+    path = write(specs.parent, "pour-water-again", text)
+    record, _ = read_evidence_file(path)
+    scenario = pmod.load_scenario("seed-cotrain", specs)
+    post = base.tree["posterior"].to_dataset()
+    rng = np.random.default_rng(1)
+    _, latents = _record_log_likelihood(scenario, record, post, rng)
+    assert "study_exponent_z" not in latents and "curve_log_hazard" in latents
+    other = write(specs.parent, "new-study", CURVE)  # its own study: a fresh exponent
+    _, latents = _record_log_likelihood(scenario, read_evidence_file(other)[0], post, rng)
+    assert latents["study_exponent_z"].shape[-1] == 1
+    result = update_run(base, path, priors_dir=specs)
+    if result.method == "psis":  # the study keeps its labels; no new exponent is made up
+        labels = result.run.tree["posterior"]["study_axis"].values.tolist()
+        assert labels == post["study_axis"].values.tolist()
+
+
+@pytest.mark.fit
 def test_compare_reports_the_added_record_and_the_shift(base, cheaper):
     _, result = cheaper
     comparison = compare_runs(base, result.run)

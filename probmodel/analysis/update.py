@@ -290,7 +290,8 @@ def _record_log_likelihood(scenario, record, post: xr.Dataset, rng):
     -------
     log_lik : ndarray, shape (n_draws, inner)
     latents : dict of name -> ndarray, shape (n_draws, inner, ...)
-        The inner prior draws of the record's latents (none for measurements and metas).
+        The inner prior draws of the record's new latents (none for measurements and metas;
+        a study the run already has keeps its posterior draws, so its latents are not here).
     """
     import pymc as pm
     import pytensor
@@ -318,8 +319,12 @@ def _record_log_likelihood(scenario, record, post: xr.Dataset, rng):
     )
 
     n = post.sizes["chain"] * post.sizes["draw"]
-    inner = max(1, min(MAX_INNER, INNER_BUDGET // n)) if latent_names else 1
-    latents = {
+    # A study the run already has keeps its posterior draws (a record added to a known study
+    # shares its exponent, transfer value or level); only new studies' latents are drawn.
+    known = {name: _known_columns(solo, name, post) for name in latent_names}
+    fresh_names = [name for name in latent_names if len(known[name]) < _width(solo, name)]
+    inner = max(1, min(MAX_INNER, INNER_BUDGET // n)) if fresh_names else 1
+    drawn = {
         name: np.asarray(
             pm.draw(
                 change_dist_size(solo[name], new_size=(n * inner,), expand=True), random_seed=rng
@@ -327,10 +332,21 @@ def _record_log_likelihood(scenario, record, post: xr.Dataset, rng):
         )
         for name in latent_names
     }
+    latents = {}
+    for name in latent_names:
+        columns = known[name]
+        if columns:
+            (dim,) = solo.named_vars_to_dims[name]
+            labels = [solo.coords[dim][i] for i in columns]
+            values = post[name].sel({dim: labels}).transpose(*SAMPLE_DIMS, dim).values
+            drawn[name][:, columns] = np.repeat(values.reshape(n, len(columns)), inner, axis=0)
+        if name in fresh_names:
+            keep = [i for i in range(_width(solo, name)) if i not in columns]
+            latents[name] = drawn[name][:, keep] if columns else drawn[name]
     args = []
     for name in names:
-        if name in latents:
-            args.append(latents[name])
+        if name in drawn:
+            args.append(drawn[name])
         else:
             values = post[name].transpose(*SAMPLE_DIMS, ...).values
             args.append(np.repeat(values.reshape(n, *values.shape[2:]), inner, axis=0))
@@ -339,6 +355,21 @@ def _record_log_likelihood(scenario, record, post: xr.Dataset, rng):
     )
     shaped = {k: v.reshape(n, inner, *v.shape[1:]) for k, v in latents.items()}
     return log_lik.reshape(n, inner), shaped
+
+
+def _width(model, name: str) -> int:
+    """Length of a latent's study dimension (1 for a scalar)."""
+    dims = model.named_vars_to_dims.get(name, ())
+    return len(model.coords[dims[0]]) if dims else 1
+
+
+def _known_columns(model, name: str, post: xr.Dataset) -> list[int]:
+    """Positions along ``name``'s study dimension whose labels the run's posterior already has."""
+    dims = model.named_vars_to_dims.get(name, ())
+    if not dims or name not in post or dims[0] not in post[name].dims:
+        return []
+    have = set(post[dims[0]].values.tolist())
+    return [i for i, label in enumerate(model.coords[dims[0]]) if label in have]
 
 
 def _logmeanexp(x: np.ndarray) -> np.ndarray:
