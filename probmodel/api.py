@@ -193,7 +193,7 @@ def load_run(path: str | Path) -> Run:
 
 
 REPORT_CACHE = ".probmodel-cache"
-"""Folder, beside a report, where its decision analysis is memoised (:func:`probmodel.io.memoised`)."""
+"""Folder, beside a report, where its decision analysis is memoised (:func:`probmodel.cache.memoised`)."""
 
 
 def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = None) -> Path:
@@ -204,7 +204,7 @@ def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = Non
     questions (:func:`decision_inputs`, memoised beside the report for the same posterior,
     candidate plans and code); without one, those sections are left out.
     """
-    from probmodel import io
+    from probmodel import cache, io
     from probmodel.report.html import write_report as _write
 
     plans = decisions = None
@@ -227,7 +227,7 @@ def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = Non
                 "candidates": [s.as_record() for s in scenarios],
                 "code": io.code_fingerprint(),
             }
-            decisions = io.memoised(
+            decisions = cache.memoised(
                 Path(path).parent / REPORT_CACHE, key, lambda: decision_inputs(run, scenarios)
             )
         except ProbmodelError:

@@ -192,12 +192,12 @@ def save_run(run, path, option: str = "--out") -> Path:
     kept = io.fallback_path(run.name)
     try:
         run.save(kept)
-    except Exception:  # noqa: BLE001 - last resort: the draws and meta as a pickle
-        import pickle
+    except Exception:  # noqa: BLE001 - last resort: the posterior draws and meta, no pickle
+        from probmodel import cache
 
-        kept = kept.with_suffix(".pkl")
-        with open(kept, "wb") as fh:
-            pickle.dump({"tree": run.tree, "meta": run.meta}, fh)
+        kept = kept.with_suffix(cache.SUFFIX)
+        cache.store(kept, "unsaved-run", {"meta": run.meta,
+                                          "posterior": run.tree["posterior"].to_dataset()})  # fmt: skip
     raise InvalidArgumentError(
         f"{option} {path}: could not save the run ({reason}). The fit is kept in {kept}; "
         f"copy it where you want it (e.g. `cp {kept} {path}` once the folder is writable)."

@@ -397,31 +397,6 @@ def route_generated_files() -> Path:
     return folder
 
 
-def read_pickle(path: str | Path):
-    """The object pickled at ``path``, or ``None`` when it is missing or unreadable: the caches
-    that use it are never trusted over recomputing."""
-    import pickle
-
-    try:
-        with Path(path).open("rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # noqa: BLE001 - a damaged cache entry is recomputed, never fatal
-        return None
-
-
-def write_pickle(path: str | Path, obj) -> None:
-    """Pickle ``obj`` to ``path`` atomically; a cache that cannot be written is skipped (a
-    read-only or full disk costs the next reader the time, not this one its result)."""
-    import pickle
-
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    except OSError:
-        pass
-
-
 _FINGERPRINT: str | None = None
 
 
@@ -447,33 +422,6 @@ def code_fingerprint() -> str:
             digest.update(f"{name} missing".encode())
     _FINGERPRINT = digest.hexdigest()[:16]
     return _FINGERPRINT
-
-
-CACHE_KEEP = 32
-"""Memoised results kept per cache folder (the least recently written go first)."""
-
-
-def memoised(folder: str | Path, key: dict[str, Any], compute):
-    """``compute()``'s result, stored in ``folder`` under a hash of ``key`` and reused while
-    ``key`` (which must name everything the result depends on) is unchanged.
-
-    Why: the report's decision analysis takes ~10 s and depends only on the posterior draws, the
-    candidate plans and the code; re-rendering a report of the same run should not repeat it.
-    Entries are pickles written atomically; one that cannot be read is recomputed.
-    """
-    folder = Path(folder)
-    path = folder / f"{sha256(canonical_json(key))[:24]}.pkl"
-    result = read_pickle(path) if path.is_file() else None
-    if result is None:
-        result = compute()
-        write_pickle(path, result)
-        try:
-            entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
-            for old in entries[CACHE_KEEP:]:
-                old.unlink(missing_ok=True)
-        except OSError:  # another process pruned first
-            pass
-    return result
 
 
 def canonical_json(obj: Any) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -167,13 +167,23 @@ so an unchanged spec folder is read in milliseconds by the next process too."""
 def _parsed() -> dict[str, PriorSpec]:
     global _PARSED
     if _PARSED is None:
-        from probmodel import io
+        from probmodel import cache, io
 
-        _PARSED = io.read_pickle(io.cache_dir() / _CACHE_FILE) or {}
+        stored = cache.load(io.cache_dir() / _CACHE_FILE, _CACHE_KEY) or {}
+        try:
+            _PARSED = {key: _spec_from_fields(fields) for key, fields in stored.items()}
+        except (TypeError, ValueError, KeyError):  # a foreign or outdated entry: start afresh
+            _PARSED = {}
     return _PARSED
 
 
-_CACHE_FILE = "parsed-priors.pkl"
+def _spec_from_fields(fields: dict[str, Any]) -> PriorSpec:
+    interval = fields.get("interval")
+    return PriorSpec(**{**fields, "interval": tuple(interval) if interval else None})
+
+
+_CACHE_FILE = "parsed-priors.npz"
+_CACHE_KEY = "parsed-priors"
 _CACHE_SIZE = 2000
 """Parsed priors kept in the cache file (~1 kB each)."""
 
@@ -196,7 +206,10 @@ def parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec 
         parsed[key] = spec
         for stale in list(parsed)[: max(0, len(parsed) - _CACHE_SIZE)]:
             del parsed[stale]  # the oldest first: a spec folder edited for years stays small
-        io.write_pickle(io.cache_dir() / _CACHE_FILE, parsed)
+        from probmodel import cache
+
+        fields = {k: asdict(v) for k, v in parsed.items()}
+        cache.store(io.cache_dir() / _CACHE_FILE, _CACHE_KEY, fields)
     return spec
 
 
