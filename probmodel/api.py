@@ -11,8 +11,8 @@ from typing import Any
 import xarray as xr
 
 from probmodel.errors import ProbmodelError
-from probmodel.fit import Run, SamplerSettings
 from probmodel.evidence import Record
+from probmodel.fit import Run, SamplerSettings
 from probmodel.specs.library import Library, evidence_for
 from probmodel.specs.scenario import Scenario
 
@@ -68,7 +68,7 @@ def fit(
     draws, tune, chains, prior_draws, target_accept, seed
         Sampler settings (see :class:`probmodel.fit.SamplerSettings`).
     """
-    from probmodel.fit import DEFAULT_SEED
+    from probmodel.constants import DEFAULT_SEED
     from probmodel.fit import fit as _fit
 
     if isinstance(scenario, (str, Path)):

@@ -338,8 +338,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("file", type=Path, help="the new evidence record (.toml)")
     s.add_argument("--out", type=Path, help="results file (default: RUN-updated.nc beside RUN)")
     s.add_argument(
-        "--k-threshold", type=POSITIVE, default=0.7,
-        help="largest Pareto k at which reweighting is trusted; above it, re-sample (0.7)",
+        "--k-threshold", type=_float_in(0.0, 0.7, closed=True), default=0.7,
+        help="largest Pareto k at which reweighting is trusted, at most 0.7 (PSIS is unreliable "
+        "above it); above it, re-sample (0.7)",
     )  # fmt: skip
     s.set_defaults(handler=_lazy("probmodel.analysis.update", "cmd_update"))
 
@@ -773,7 +774,8 @@ def _print_provenance(result: dict) -> None:
 def _sampling_inputs(args):
     """The scenario, evidence records and sampler settings the arguments ask for."""
     import probmodel as pmod
-    from probmodel.fit import DEFAULT_SEED, SamplerSettings
+    from probmodel.constants import DEFAULT_SEED
+    from probmodel.fit import SamplerSettings
 
     scenario = pmod.load_scenario(args.scenario, args.priors)
     evidence = [] if args.no_evidence else pmod.load_evidence(scenario, args.priors)

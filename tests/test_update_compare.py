@@ -114,6 +114,10 @@ def test_bad_record_file_and_arguments_are_refused(tmp_path):
     good = write(tmp_path, "good", measurement("good", 20000.0, 0.5))
     with pytest.raises(InvalidArgumentError, match="k_threshold = 1.5"):
         update_run(_fake_run([]), good, priors_dir=SHIPPED, k_threshold=1.5)
+    # one limit for updates and diagnostics: a looser threshold would accept a reweighting
+    # that the run's diagnostics then flag as failed
+    with pytest.raises(InvalidArgumentError, match="above 0.7 importance weights are unreliable"):
+        update_run(_fake_run([]), good, priors_dir=SHIPPED, k_threshold=0.9)
 
 
 def test_compare_says_when_the_scenarios_differ():

@@ -150,7 +150,7 @@ def run_diagnostics(run) -> dict:
     d = dict(run.meta.get("diagnostics") or diagnose(run.tree).as_dict())
     update = run.meta.get("update")
     if update:
-        from probmodel.analysis.evidence import K_RELIABLE
+        from probmodel.constants import PARETO_K_RELIABLE
 
         d["update"] = update
         d["problems"] = [
@@ -158,7 +158,7 @@ def run_diagnostics(run) -> dict:
             f", importance ESS {update['ess']:.0f}); R-hat and ESS above refer to resampled draws "
             "and are not convergence checks (the base run's were)."
         ]
-        d["ok"] = update["pareto_k"] <= K_RELIABLE
+        d["ok"] = update["pareto_k"] <= PARETO_K_RELIABLE
     run._diagnostics = d
     return d
 

@@ -23,17 +23,16 @@ import numpy as np
 import xarray as xr
 from scipy.stats import false_discovery_control
 
+from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, population_of
 from probmodel.evidence import EVIDENCE_VARS, record_of
 
-K_RELIABLE = 0.7
 EXACT_ABOVE_SD = 1.0
 """``--exact`` also re-fits records whose PSIS shift is at least this many posterior sds."""
 CONFLICT_P = 0.05
 """A record is flagged when its conflict p-value, adjusted for the number of records checked
 (Benjamini-Hochberg false-discovery rate), is below this; a pair of studies disagrees when its
 p-value, Bonferroni corrected over the pairs of its population, is below it."""
-SAMPLE_DIMS = ("chain", "draw")
 
 
 def _entries(tree: xr.DataTree, group: str):
@@ -169,7 +168,7 @@ def influence(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
                 "citation": record.get("citation", ""),
                 "constrains": sorted(direct),
                 "pareto_k": kval,
-                "reliable": kval <= K_RELIABLE,
+                "reliable": kval <= PARETO_K_RELIABLE,
                 "ess": ess,
                 "noise_floor_sd": float(floor),
                 "score": max((abs(m["shift_sd"]) for m in moved if m["direct"]), default=0.0),
@@ -257,7 +256,7 @@ def conflicts(tree: xr.DataTree, records: list[dict[str, Any]]) -> list[dict[str
         record_id = str(record_id)
         record = by_id.get(record_id, {})
         kval = float(k.sel(evidence_record=record_id))
-        reliable = kval <= K_RELIABLE
+        reliable = kval <= PARETO_K_RELIABLE
         w = np.exp(log_w.sel(evidence_record=record_id).values.ravel()) if reliable else None
         p_entries = []
         for name, dim, label in entries.get(record_id, []):
@@ -394,7 +393,7 @@ def provenance(
         "disagreements": [
             r for r in disagreements(tree["posterior"].to_dataset()) if r["disagree"]
         ],
-        "thresholds": {"pareto_k": K_RELIABLE, "conflict_p": CONFLICT_P},
+        "thresholds": {"pareto_k": PARETO_K_RELIABLE, "conflict_p": CONFLICT_P},
     }
 
 

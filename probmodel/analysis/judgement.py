@@ -41,7 +41,6 @@ HEADLINE: dict[str, str] = {
     "success_rate": "linear",
 }
 """Headline outcomes and the scale their variance is split on."""
-SAMPLE_DIMS = ("chain", "draw")
 
 
 @dataclass(frozen=True)

@@ -24,19 +24,19 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from probmodel.constants import DEFAULT_SEED
 from probmodel.equations import (
     COST_COMPONENTS,
     NEW_DEPLOYMENT,
-    population_of,
     OUTCOMES,
     WORLD_PARAMETERS,
     Plan,
+    population_of,
 )
 from probmodel.errors import InvalidArgumentError, UnknownNameError, did_you_mean
 from probmodel.evaluate import draws_outcomes
 
 DEFAULT_OUTCOME = "cost_total_usd"
-DEFAULT_SEED = 20261121
 MIN_DRAWS = 200
 """Fewest draws the given-data estimators accept (SALib needs at least 10 draws in each of ~10
 bins of every parameter)."""

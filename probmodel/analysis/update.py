@@ -33,13 +33,13 @@ import numpy as np
 import xarray as xr
 
 from probmodel.api import is_stale
+from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
 from probmodel.fit import FORWARD_COMPILE, Run, SamplerSettings, run_meta
 from probmodel.model import EVIDENCE_VARS, build_model, record_of
 from probmodel.specs.library import Library, read_evidence_file
 
-K_THRESHOLD = 0.7
 """Largest Pareto k at which PSIS weights are trusted (the usual limit)."""
 MIN_ESS = 100.0
 """Fewest effective draws worth keeping: percentiles from fewer distinct draws are too rough."""
@@ -47,7 +47,6 @@ INNER_BUDGET = 1_500_000
 """Outer x inner draws evaluated for a record with latents (memory ~100 MB, seconds of time)."""
 MAX_INNER = 1000
 CHUNK = 200_000
-SAMPLE_DIMS = ("chain", "draw")
 
 
 @dataclass
@@ -82,7 +81,7 @@ def update_run(
     run: Run,
     record_file: str | Path,
     priors_dir: str | Path | None = None,
-    k_threshold: float = K_THRESHOLD,
+    k_threshold: float = PARETO_K_RELIABLE,
     seed: int | None = None,
     min_ess: float = MIN_ESS,
 ) -> UpdateResult:
@@ -117,9 +116,11 @@ def update_run(
     started = time.perf_counter()
     if not isinstance(run, Run):
         raise InvalidArgumentError(f"run = {type(run).__name__}: expected a probmodel Run.")
-    if not (isinstance(k_threshold, (int, float)) and 0 < k_threshold <= 1):
+    if not (isinstance(k_threshold, (int, float)) and 0 < k_threshold <= PARETO_K_RELIABLE):
         raise InvalidArgumentError(
-            f"k_threshold = {k_threshold!r}: must be a number in (0, 1]; 0.7 is the usual limit."
+            f"k_threshold = {k_threshold!r}: must be a number in (0, {PARETO_K_RELIABLE}]; above "
+            f"{PARETO_K_RELIABLE} importance weights are unreliable, and the run would be flagged "
+            "as failing its diagnostics."
         )
     if not (isinstance(min_ess, (int, float)) and min_ess >= 1):
         raise InvalidArgumentError(f"min_ess = {min_ess!r}: must be a number >= 1.")
@@ -215,7 +216,6 @@ def cmd_update(args) -> int:
     """
     from probmodel.analysis.compare import compare_runs, print_comparison
     from probmodel.api import load_run
-
     from probmodel.cli import save_run
     from probmodel.io import check_output
 
@@ -229,7 +229,7 @@ def cmd_update(args) -> int:
         run,
         Path(args.file),
         priors_dir=getattr(args, "priors", None),
-        k_threshold=getattr(args, "k_threshold", K_THRESHOLD),
+        k_threshold=getattr(args, "k_threshold", PARETO_K_RELIABLE),
     )
     print(result.message)
     print(f"({result.method}: took {result.seconds:.1f} s)")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
 
+from probmodel.constants import Z90  # noqa: F401 - part of the evidence package's names
 from probmodel.errors import MISSING, ProblemCollector, did_you_mean
 
 CONFIDENCE_WIDENING: dict[str, float] = {
@@ -46,7 +47,6 @@ SETTINGS = ("unseen-tasks", "seen-tasks")
 (in new environments or with new objects). The model's headline is success on unseen tasks."""
 COMMON_KEYS = {"id", "kind", "title", "confidence", "citation", "notes", "study"}
 CITATION_KEYS = {"authors", "title", "year", "arxiv", "url", "venue", "locator"}
-Z90 = NormalDist().inv_cdf(0.95)
 Z95 = NormalDist().inv_cdf(0.975)
 SCORE_CLIP = (0.005, 0.995)
 """Scores without counts are clipped into this range: a Beta likelihood cannot take 0 or 1."""

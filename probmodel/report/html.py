@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from probmodel import io
+from probmodel.constants import Z90
 from probmodel.equations import MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS, world_quantity
+from probmodel.evidence import CONFIDENCE_WIDENING
 from probmodel.report import plots
 from probmodel.report.formatting import (
     fmt_count,
@@ -34,7 +36,6 @@ from probmodel.report.formatting import (
     fmt_years,
     unit_of,
 )
-from probmodel.evidence import CONFIDENCE_WIDENING
 
 PRIOR_TABLE_OUTCOMES = (
     "cost_total_usd", "cost_net_usd", "years", "success_rate", "robot_years", "robots_needed",
@@ -42,7 +43,6 @@ PRIOR_TABLE_OUTCOMES = (
 )  # fmt: skip
 """Outcomes repeated in the short prior table, so prior and posterior can be compared."""
 
-Z90 = 1.6448536269514722
 """Standard-normal quantile of 0.95: half-width of a 90% interval in sds."""
 
 CSS = """
