@@ -7,6 +7,7 @@ run: bootstrap
 	.venv/bin/probmodel run
 
 test: bootstrap
+	.venv/bin/lint-imports --no-cache
 	.venv/bin/python -m pytest
 
 bootstrap:

@@ -1,5 +1,5 @@
 """Benchmark: conditioning on the shipped evidence with NUTS (nutpie on the PyMC model, the
-default settings of `probmodel.fit`) against squigglepy's way, rejection sampling, in effective
+default settings of `probmodel.sampling`) against squigglepy's way, rejection sampling, in effective
 samples per second, measured in one process.
 
     .venv/bin/python bench/nuts_vs_rejection.py [--scenario seed-cotrain] [--budget 90]
@@ -41,7 +41,7 @@ from squigglepy import bayes
 
 import probmodel as pmod
 from probmodel.equations import WORLD_PARAMETERS
-from probmodel.fit import SamplerSettings
+from probmodel.sampling import SamplerSettings
 from probmodel.model import build_model
 from probmodel.evidence import AXES
 from probmodel.specs.library import Library

@@ -10,7 +10,6 @@ exceeding a budget, and score other fleet sizes on the same posterior draws with
 import numpy as np
 
 import probmodel as pmod
-from probmodel.evaluate import draws_outcomes
 
 for name in ("seed-real-only", "seed-cotrain"):
     run = pmod.fit(name)
@@ -34,7 +33,7 @@ for name in ("seed-real-only", "seed-cotrain"):
     scenario = pmod.load_scenario(name)
     posterior = run.tree["posterior"].to_dataset()
     for fleet in (2_000, 10_000):
-        alt = draws_outcomes(posterior, scenario.with_plan(fleet_size=fleet).plan)
+        alt = pmod.draws_outcomes(posterior, scenario.with_plan(fleet_size=fleet).plan)
         on_time = float(np.mean(alt["years"].values <= risk["deadline_years"]))
         print(
             f"  with {fleet:,} robots: P80 cost ${np.quantile(alt['cost_total_usd'], 0.8) / 1e9:.2f}B, "

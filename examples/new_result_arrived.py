@@ -18,9 +18,6 @@ import time
 from pathlib import Path
 
 import probmodel as pmod
-from probmodel.analysis.compare import compare_runs, print_comparison
-from probmodel.analysis.update import update_run
-from probmodel.specs.library import Library, read_evidence_file
 
 SHIPPED = Path(__file__).resolve().parents[1] / "priors"
 NEW_RESULT = """
@@ -55,8 +52,8 @@ path = priors / "evidence" / "pilot-sim-cotraining.toml"
 path.write_text(NEW_RESULT)
 
 # 2. Check it before using it: every problem of the file at once, and what it informs.
-Library.open(priors)  # the folder itself is readable
-record, problems = read_evidence_file(path)
+pmod.list_scenarios(priors)  # the folder itself is readable
+record, problems = pmod.read_evidence_file(path)
 for problem in problems:
     print(f"problem: {problem}")
 if record is None:
@@ -66,7 +63,7 @@ print(
 )
 
 # 3. Add it to the fitted run: reweighting when Pareto k <= 0.7, re-sampling otherwise.
-result = update_run(before, path, priors_dir=priors)
+result = pmod.update_run(before, path, priors_dir=priors)
 print(
     f"\nmethod: {result.method}, Pareto k = {result.pareto_k:.2f}, "
     f"ESS {result.ess:.0f}, took {result.seconds:.1f} s (the fit took {fit_seconds:.0f} s)"
@@ -74,6 +71,10 @@ print(
 print(result.message)
 
 # 4. What moved.
-print_comparison(
-    compare_runs(before, result.run), title="what the pilot moved (A: before, B: after)"
-)
+moved = pmod.compare_runs(before, result.run)
+print("what the pilot moved (A: before, B: after), largest shifts first:")
+for row in moved["rows"][:8]:
+    shift = "moved (A constant)" if row["shift_sd"] is None else f"{row['shift_sd']:+.2f} sd"
+    print(f"  {row['name']:<32} median {row['median_a']:.4g} -> {row['median_b']:.4g} ({shift})")
+for note in moved["notes"]:
+    print(f"note: {note}")

@@ -21,3 +21,6 @@ with the number of draws). Used by updates, leave-one-record-out checks and diag
 
 Z90 = NormalDist().inv_cdf(0.95)
 """Half-width of a central 90% interval of a standard normal (1.645)."""
+
+TAIL_P = 0.05
+"""A record whose posterior predictive p-value is below this is "in the tail" (model checks)."""

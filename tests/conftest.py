@@ -97,7 +97,7 @@ def prior_run(library):
     import pymc as pm
     import xarray as xr
 
-    from probmodel.fit import Run, SamplerSettings, run_meta
+    from probmodel.sampling import Run, SamplerSettings, run_meta
     from probmodel.model import build_model
 
     scenario = library.scenario("seed-cotrain")
@@ -111,7 +111,7 @@ def prior_draws(scenario, draws: int, seed: int):
     """Prior draws (one chain) of a scenario's world parameters and outcomes, without evidence."""
     import pymc as pm
 
-    from probmodel.fit import FORWARD_COMPILE
+    from probmodel.sampling import FORWARD_COMPILE
     from probmodel.model import build_model
 
     model = build_model(scenario)
@@ -139,7 +139,7 @@ def gating_runs(library):
     import xarray as xr
 
     from probmodel.evaluate import point_outcomes
-    from probmodel.fit import Run, SamplerSettings, run_meta
+    from probmodel.sampling import Run, SamplerSettings, run_meta
 
     scenario = library.scenario("seed-cotrain")
     prior = prior_draws(scenario, 1600, seed=5)

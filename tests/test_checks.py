@@ -18,7 +18,7 @@ from probmodel.analysis.checks import (
     record_predictive_p,
 )
 from probmodel.evaluate import point_outcomes
-from probmodel.fit import Run, SamplerSettings, run_meta
+from probmodel.sampling import Run, SamplerSettings, run_meta
 
 
 def test_percentile_is_mid_rank():

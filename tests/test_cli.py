@@ -86,7 +86,7 @@ def gated_files(gating_runs, tmp_path_factory):
 
 
 def test_the_constructed_runs_pass_and_fail_as_built(gating_runs):
-    from probmodel.analysis.diagnostics import diagnose
+    from probmodel.diagnostics import diagnose
 
     assert diagnose(gating_runs["good"].tree).ok
     bad = diagnose(gating_runs["bad"].tree)
@@ -142,18 +142,22 @@ def test_a_good_run_is_not_flagged_and_strict_exits_0(gated_files, capsys):
 
 
 def test_the_report_of_a_failing_run_opens_with_a_banner(gating_runs):
+    from probmodel.pipeline import report_inputs
     from probmodel.report.html import render_report
 
-    bad = render_report(gating_runs["bad"])
+    def render(run):
+        return render_report(run, report_inputs(run))
+
+    bad = render(gating_runs["bad"])
     body = bad[bad.index("<body>") :]
     assert body.index("DIAGNOSTICS FAILED") < body.index("<h1>")
     assert "7 divergences" in body and 'id="checks"' in body
-    assert "DIAGNOSTICS FAILED" not in render_report(gating_runs["good"])
+    assert "DIAGNOSTICS FAILED" not in render(gating_runs["good"])
 
 
 def test_diagnostics_are_computed_once_per_run(gated_files, monkeypatch, capsys):
     import probmodel as pmod
-    from probmodel.analysis import diagnostics
+    from probmodel import diagnostics
 
     calls = []
     real = diagnostics.diagnose

@@ -29,7 +29,7 @@ def cotrain(library):
 def pymc_prior(cotrain):
     import pymc as pm
 
-    from probmodel.fit import FORWARD_COMPILE
+    from probmodel.sampling import FORWARD_COMPILE
     from probmodel.model import build_model
 
     prior = pm.sample_prior_predictive(

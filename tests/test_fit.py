@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import probmodel as pmod
-from probmodel.analysis.diagnostics import ESS_MIN, RHAT_MAX, diagnose
+from probmodel.diagnostics import ESS_MIN, RHAT_MAX, diagnose
 
 pytestmark = pytest.mark.fit
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from probmodel.report import formatting
+from probmodel import formatting
 
 
 @pytest.mark.parametrize(

@@ -210,12 +210,10 @@ def run_file(prior_run, tmp_path):
 @pytest.fixture
 def no_sampling(monkeypatch):
     """Make any sampling fail the test: validation must come before the work."""
-    import probmodel.cli as cli_module
-
     def refuse(*args, **kwargs):
         raise AssertionError("sampled before the output was checked")
 
-    monkeypatch.setattr(cli_module, "_sample", refuse)
+    monkeypatch.setattr("probmodel.cli.runs.sample_run", refuse)
     monkeypatch.setattr("probmodel.analysis.update.update_run", refuse)
     monkeypatch.setattr("probmodel.analysis.sweep.sweep", refuse)
 
@@ -301,10 +299,8 @@ def test_a_fit_whose_save_fails_is_kept_and_the_user_told(
     capsys, monkeypatch, tmp_path, prior_run
 ):
     import probmodel as pmod
-    import probmodel.cli as cli_module
-
     monkeypatch.setenv(pio.CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.setattr(cli_module, "_sample", lambda args, inputs=None: prior_run)
+    monkeypatch.setattr("probmodel.cli.runs.sample_run", lambda args, inputs=None: prior_run)
     target = tmp_path / "results" / "seed-cotrain.nc"
     real_save = pio.save_tree
 

@@ -9,8 +9,14 @@ from matplotlib.figure import Figure
 
 import probmodel as pm_
 from probmodel.equations import COST_COMPONENTS, WORLD_PARAMETERS
+from probmodel.pipeline import report_inputs
 from probmodel.report import plots
-from probmodel.report.html import write_report
+from probmodel.report.html import write_report as render_to
+
+
+def write_report(run, path):
+    """The report of ``run`` alone (no spec folder: no plans or decisions), rendered to ``path``."""
+    return render_to(run, report_inputs(run), path)
 
 pytestmark = pytest.mark.fit
 

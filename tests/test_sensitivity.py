@@ -11,11 +11,11 @@ import pytest
 import xarray as xr
 
 from probmodel.analysis.sensitivity import (
-    cmd_sensitivity,
     tornado,
     variance_ranking,
     variance_shares,
 )
+from probmodel.cli.sensitivity import cmd_sensitivity
 from probmodel.equations import outcomes
 from probmodel.errors import InvalidArgumentError, ProbmodelError, UnknownNameError
 

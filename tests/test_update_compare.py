@@ -13,10 +13,11 @@ import xarray as xr
 from conftest import SHIPPED
 
 import probmodel as pmod
-from probmodel.analysis.compare import cmd_compare, compare_runs
-from probmodel.analysis.update import _psis, cmd_update, systematic_resample, update_run
+from probmodel.analysis.compare import compare_runs
+from probmodel.analysis.update import _psis, systematic_resample, update_run
+from probmodel.cli.evidence import cmd_compare, cmd_update
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
-from probmodel.fit import Run
+from probmodel.sampling import Run
 from probmodel.specs.library import Library, read_evidence_file
 
 CITATION = """

@@ -12,16 +12,16 @@ import xarray as xr
 from scipy.stats import norm
 
 from probmodel.analysis.voi import (
-    cmd_voi,
     default_penalty,
     evpi,
     evppi,
     net_benefit,
     voi_table,
 )
+from probmodel.cli.sensitivity import cmd_voi
 from probmodel.equations import Plan
 from probmodel.errors import InvalidArgumentError, UnknownNameError
-from probmodel.fit import Run
+from probmodel.sampling import Run
 
 
 def expected_positive_part(mu: float, sigma: float) -> float:

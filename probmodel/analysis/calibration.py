@@ -27,11 +27,10 @@ from __future__ import annotations
 import logging
 import math
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -105,7 +104,7 @@ def simulate_evidence(model, n: int, seed: int, score_clip=SIMULATED_SCORE_CLIP)
     """
     import pymc as pm
 
-    from probmodel.fit import FORWARD_COMPILE
+    from probmodel.sampling import FORWARD_COMPILE
     from probmodel.model import EVIDENCE_VARS
 
     observed = [name for name in EVIDENCE_VARS if name in model.named_vars]
@@ -495,84 +494,3 @@ def plot_ranks(tree: xr.DataTree):
     return fig
 
 
-def cmd_sbc(args) -> int:
-    """``probmodel check sbc [SCENARIO] [--sims N] [--workers N | --scheduler ADDRESS] ...``."""
-    import json
-
-    from probmodel import __version__, io
-    from probmodel.specs.library import Library
-
-    library = Library.open(getattr(args, "priors", None))
-    scenario = library.scenario(args.scenario)
-    records = library.evidence()
-    settings = SBCSettings(
-        n_sims=args.sims, draws=args.draws, tune=args.tune, chains=args.chains,
-        rank_draws=args.rank_draws, target_accept=args.target_accept, seed=args.seed,
-    )  # fmt: skip
-    quiet = getattr(args, "quiet", False) or getattr(args, "json", False)
-    done = [0]
-
-    def progress(n: int) -> None:
-        done[0] += n
-        if not quiet:
-            print(f"  {done[0]}/{settings.n_sims} simulations fitted", file=sys.stderr, flush=True)
-
-    if not quiet:
-        where = f"Dask cluster at {args.scheduler}" if args.scheduler else "local processes"
-        print(
-            f"SBC of {scenario.name} with {len(records)} evidence records: {settings.n_sims} "
-            f"simulations on {where} (the model compiles once per worker, ~15 s)",
-            file=sys.stderr,
-        )
-    tree = sbc(scenario, records, settings, workers=args.workers, scheduler=args.scheduler,
-               progress=progress)  # fmt: skip
-    meta = {
-        "version": __version__,
-        "kind": "sbc",
-        "scenario": scenario.as_record(),
-        "evidence_ids": [r.id for r in records],
-        "evidence": [r.as_record() for r in records],
-        "sbc_settings": asdict(settings),
-    }
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    nc = io.save_tree(tree, meta, args.out_dir / f"sbc-{scenario.name}.nc")
-    figure = None
-    if not args.no_figure:
-        figure = io.write_figure(
-            plot_ranks(tree), args.out_dir / f"sbc-{scenario.name}.png", dpi=80
-        )
-    result = summary(tree)
-    if args.json:
-        print(json.dumps({**result, "file": str(nc), "figure": str(figure) if figure else None},
-                         indent=2))  # fmt: skip
-    else:
-        _print(result, scenario.name, nc, figure)
-    return 0 if result["passed"] else 1
-
-
-def _print(result: dict[str, Any], name: str, nc, figure) -> None:
-    from probmodel.cli import _table
-
-    rows = sorted(result["rows"], key=lambda r: r["p_value"])
-    _table(
-        f"rank uniformity per parameter ({result['n_sims']} simulations, "
-        f"{result['settings_rank_draws']} ranked draws each; fail below p = "
-        f"{result['fail_below']:.2g}, watch below 0.05), lowest p first",
-        ["parameter", "p (pot_c)", "mean PIT", "spread", "verdict"],
-        [(r["parameter"], f"{r['p_value']:.3g}", f"{r['mean_pit']:.2f}", f"{r['pit_spread']:.2f}",
-          r["verdict"]) for r in rows],
-        keep_first=True,
-    )  # fmt: skip
-    c = result["counts"]
-    print(
-        f"\n{name}: {c['pass']} pass, {c['watch']} watch, {c['fail']} fail of "
-        f"{result['n_parameters']} parameters -> {'CALIBRATED' if result['passed'] else 'NOT CALIBRATED'}"
-        "\n  mean PIT 0.5 = unbiased; spread 1 = calibrated width (< 1 posteriors too wide, "
-        "> 1 too narrow)"
-        f"\n  fits: {result['divergent_sims']} of {result['n_sims']} with divergences "
-        f"({result['total_divergences']} in all), worst R-hat {result['max_rhat']:.3f}, "
-        f"lowest bulk ESS {result['min_ess_bulk']:.0f}; {result['clipped_points']} simulated "
-        "curve scores clipped"
-        f"\n  {result['engine']}: {result['seconds'].get('total', float('nan')):.0f} s"
-        f"\nsaved {nc}" + (f"\nwrote {figure}" if figure else "")
-    )

@@ -31,23 +31,20 @@ whether the priors alone expected the record (prior-data conflict). The table sh
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from probmodel.analysis.diagnostics import is_constant
-from probmodel.analysis.evidence import conflicts, pit, record_entries
-from probmodel.equations import OUTCOMES, WORLD_PARAMETERS, Plan
+from probmodel.analysis.evidence import pit, record_entries
+from probmodel.constants import TAIL_P
+from probmodel.diagnostics import is_constant
+from probmodel.equations import OUTCOMES, WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ResultFileError
 from probmodel.evaluate import flat_outcomes, outcome_dataset
 
 PRIOR_MASS = 0.9
 """Mass of the prior predictive interval the point estimates are checked against."""
-TAIL_P = 0.05
-"""A record whose predictive p-value is below this is "in the tail"."""
 DRIVER_MIN_GAIN = 0.05
 """A parameter is named as a driver when moving it to its prior median brings the outcome's
 prior percentile at least this much (5 percentage points) closer to 50%."""
@@ -71,7 +68,7 @@ def prior_predictive_check(run, mass: float = PRIOR_MASS) -> dict[str, Any]:
 
     Parameters
     ----------
-    run : probmodel.fit.Run
+    run : probmodel.sampling.Run
         Needs the ``prior`` (prior draws of the outcomes) and ``point`` groups.
     mass : float
         Probability mass of the interval (0.9: P5 to P95).
@@ -171,7 +168,7 @@ def _add_drivers(run, prior: xr.Dataset, draws: dict[str, np.ndarray], rows: lis
     medians = {n: float(np.median(prior[n].values)) for n in varying}
     for i, n in enumerate(varying):
         values[n][i] = medians[n]
-    moved = flat_outcomes(outcome_dataset(values, Plan(**run.plan), ("parameter",)))
+    moved = flat_outcomes(outcome_dataset(values, run.plan_spec, ("parameter",)))
     for row in rows:
         name, pct = row["outcome"], row["percentile"]
         if pct is None or name not in moved:
@@ -198,7 +195,7 @@ def _add_drivers(run, prior: xr.Dataset, draws: dict[str, np.ndarray], rows: lis
 
 def _reason(row: dict[str, Any], mass: float) -> str:
     """Why a point estimate falls outside: which side, by how much, and what drives it."""
-    from probmodel.report.formatting import fmt_number, fmt_share, fmt_value
+    from probmodel.formatting import fmt_number, fmt_share, fmt_value
 
     name, value = row["outcome"], row["point"]
     lo_label, hi_label = f"P{round(50 * (1 - mass))}", f"P{round(50 * (1 + mass))}"
@@ -345,14 +342,10 @@ def posterior_predictive_check(
 # --------------------------------------------------------------------------------------------
 
 
-def checks_summary(run) -> dict[str, Any]:
-    """Counts for ``summary``: point estimates outside the prior 90% interval and records in the
-    posterior predictive tail (``None`` for a check the run lacks the groups for)."""
-    try:
-        prior = prior_predictive_check(run)
-    except ResultFileError:
-        prior = None
-    ppc = posterior_predictive_check(run.tree, run.evidence)
+def checks_counts(prior: dict[str, Any] | None, ppc: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts for ``summary`` from the two checks' results: point estimates outside the prior 90%
+    interval and records in the posterior predictive tail (``None`` for a check the run lacks
+    the groups for)."""
     return {
         "prior_predictive": None if prior is None else {
             "mass": prior["mass"], "n_outcomes": len(prior["outcomes"]),
@@ -387,96 +380,3 @@ def checks_line(checks: dict[str, Any]) -> str:
     return "model checks: " + "; ".join(parts) + ". Details: probmodel check prior|ppc RUN."
 
 
-def cmd_check_prior(args) -> int:
-    """``probmodel check prior RUN [--mass 0.9] [--json]``."""
-    import probmodel as pmod
-    from probmodel.cli import _table, flag_diagnostics
-    from probmodel.report import formatting as fmt
-
-    run = pmod.load_run(args.run)
-    diagnostics = flag_diagnostics(args, run)
-    result = prior_predictive_check(run, args.mass)
-    if args.json:
-        print(json.dumps({"run": run.name, **result, "diagnostics": diagnostics}, indent=2))
-        return 0
-    lo, hi = f"P{round(50 * (1 - args.mass))}", f"P{round(50 * (1 + args.mass))}"
-    rows = [
-        (
-            r["outcome"],
-            fmt.unit_of(r["outcome"]),
-            *(fmt.fmt_value(r["outcome"], r[k], with_unit=False) for k in ("point", "low", "high")),
-            "constant" if r["constant"] else fmt.fmt_share(r["percentile"]),
-            "yes" if r["inside"] else f"NO ({r['side']})",
-        )
-        for r in result["outcomes"]
-    ]
-    _table(
-        f"{run.name}: point estimates (seed arithmetic) against the prior predictive "
-        f"{args.mass:.0%} interval ({result['n_draws']:,} prior draws)",
-        ["outcome", "unit", "point", lo, hi, "prior percentile", "inside"],
-        rows,
-        keep_first=True,
-    )
-    for r in result["outcomes"]:
-        if not r["inside"]:
-            print(f"{r['outcome']}: {r['reason']}")
-    if result["tail_parameters"]:
-        shown = ", ".join(
-            f"{t['parameter']} ({fmt.fmt_share(t['percentile'])})"
-            for t in result["tail_parameters"]
-        )
-        print(
-            f"point values outside their own prior's {args.mass:.0%} interval (prior percentile): "
-            f"{shown}"
-        )
-    print(
-        f"{result['n_outside']} of {len(result['outcomes'])} point estimates fall outside the prior "
-        f"{args.mass:.0%} interval."
-    )
-    return 0
-
-
-def cmd_check_ppc(args) -> int:
-    """``probmodel check ppc RUN [--json]``."""
-    import probmodel as pmod
-    from probmodel.cli import _table, flag_diagnostics
-
-    run = pmod.load_run(args.run)
-    diagnostics = flag_diagnostics(args, run)
-    rows = posterior_predictive_check(run.tree, run.evidence, conflicts(run.tree, run.evidence))
-    if args.json:
-        print(json.dumps({"run": run.name, "tail_p": TAIL_P, "records": rows,
-                          "diagnostics": diagnostics}, indent=2))  # fmt: skip
-        return 0
-    if not rows:
-        print(f"run {run.name!r} has no evidence records (or no posterior predictive draws).")
-        return 0
-
-    def p(x):
-        return "—" if x is None else f"{x:.3f}"
-
-    _table(
-        f"{run.name}: posterior predictive check per evidence record (tail: p < {TAIL_P})",
-        ["record", "kind", "entries", "statistic", "PIT min-max", "PPC p", "verdict",
-         "prior pred. p", "LOO conflict p"],
-        [
-            (r["id"], r["kind"], r["n_entries"], r["statistic"],
-             f"{r['min_pit']:.2f}-{r['max_pit']:.2f}", p(r["p_value"]), r["verdict"],
-             p(r["prior_p_value"]), p(r["conflict_p_value"]))
-            for r in rows
-        ],
-        keep_first=True,
-    )  # fmt: skip
-    tail = [r for r in rows if r["tail"]]
-    for r in tail:
-        print(
-            f"warning: the fitted model does not reproduce {r['id']} (PPC p = {r['p_value']:.3f}): "
-            f"{r['citation']}",
-            file=sys.stderr,
-        )
-    print(
-        f"{len(tail)} of {len(rows)} records in the posterior predictive tail. PPC p: the record "
-        "against the fit that includes it (misfit); prior pred. p: against the priors alone; "
-        "LOO conflict p: against the rest of the evidence (probmodel evidence influence)."
-    )
-    return 0

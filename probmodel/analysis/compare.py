@@ -8,16 +8,14 @@ If the scenarios differ, the comparison is of plans rather than of evidence, and
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 from typing import Any
 
 import numpy as np
 
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, UnknownNameError, did_you_mean
-from probmodel.fit import Run
+from probmodel.sampling import Run
 
 OUTCOMES = (
     "cost_total_usd",
@@ -74,7 +72,7 @@ def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> 
                 f"variable {name!r} has dimensions {a.dims}: only one value per draw can be compared."
             )
         rows.append(_row(name, a.values.ravel(), b.values.ravel()))
-    rows.sort(key=lambda r: -_magnitude(r["shift_sd"]))
+    rows.sort(key=lambda r: -magnitude(r["shift_sd"]))
 
     ids_a = list(run_a.meta.get("evidence_ids", []))
     ids_b = list(run_b.meta.get("evidence_ids", []))
@@ -109,57 +107,6 @@ def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> 
     }
 
 
-def cmd_compare(args) -> int:
-    """``probmodel compare RUN OTHER...``.
-
-    With one other run file: what moved from run A to run B. With scenario names: those plans
-    side by side on RUN's posterior, with paired probabilities that one is cheaper, faster or
-    better than another. With several run files: their outcomes side by side (paired only when
-    the runs share their world draws).
-    """
-    from probmodel.api import Library, load_run
-
-    others = list(args.others)
-    runs = [o for o in others if str(o).endswith(".nc")]
-    if runs and len(runs) != len(others):
-        raise InvalidArgumentError(
-            f"compare {args.run} {' '.join(map(str, others))}: give either run files (.nc) or "
-            "scenario names after the run, not both."
-        )
-    from probmodel.cli import flag_diagnostics
-
-    base = load_run(args.run)
-    loaded = [load_run(r) for r in runs]
-    diagnostics = flag_diagnostics(args, base, *loaded)
-    if len(runs) == 1:
-        result = compare_runs(base, loaded[0])
-        result["run_a"]["file"], result["run_b"]["file"] = str(args.run), str(runs[0])
-        if getattr(args, "json", False):
-            print(json.dumps({**result, "diagnostics": diagnostics}, indent=2))
-        else:
-            print_comparison(result)
-        return 0
-    if runs:
-        result = compare_run_files([base, *loaded])
-    else:
-        from probmodel.analysis.plans import compare_plans
-
-        lib = Library.open(getattr(args, "priors", None))
-        result = compare_plans(base, [lib.scenario(name) for name in [base.name, *others]])
-    if getattr(args, "json", False):
-        shown = {k: v for k, v in result.items() if k not in ("draws", "limits")}
-        print(json.dumps({**shown, "diagnostics": diagnostics}, indent=2, default=float))
-    else:
-        print_plan_comparison(result)
-    if getattr(args, "figure", None):
-        from probmodel.io import write_figure
-        from probmodel.report.decision_plots import plan_comparison
-
-        fig = plan_comparison(result["draws"], result["limits"])
-        print(f"wrote {write_figure(fig, args.figure)}", file=sys.stderr)
-    return 0
-
-
 def compare_run_files(runs: list) -> dict[str, Any]:
     """Several runs side by side; pairwise probabilities only when their world draws coincide
     (same evidence, priors and sampler settings, different plans), else marginal rows only."""
@@ -189,97 +136,6 @@ def compare_run_files(runs: list) -> dict[str, Any]:
     return result
 
 
-def print_plan_comparison(result: dict[str, Any]) -> None:
-    """Print plans side by side, then the paired pairwise probabilities."""
-    from probmodel.cli import _table
-    from probmodel.report import formatting as fmt
-
-    def pct(p):
-        return fmt.fmt_pct(p) if p is not None else "—"
-
-    _table(
-        f"Plans side by side on the posterior of {result['run']}"
-        + ("" if result["paired"] else " (runs with different world draws: not paired)"),
-        ["plan", "cost P50", "cost P80", "P(>budget)", "years P50", "years P80",
-         "success P10-P90", "P(>=target)"],
-        [
-            (r["scenario"], fmt.fmt_usd(r["cost_p50"]), fmt.fmt_usd(r["cost_p80"]),
-             pct(r["p_cost_over_budget"]), fmt.fmt_number(r["years_p50"]),
-             fmt.fmt_number(r["years_p80"]),
-             f"{fmt.fmt_pct(r['success_p10'])}-{fmt.fmt_pct(r['success_p90'])}",
-             pct(r["p_success_at_least_target"]))
-            for r in result["plans"]
-        ],
-        keep_first=True,
-    )  # fmt: skip
-    for outcome, block in result.get("pairwise", {}).items():
-        matrix = block["p_row_beats_column"]
-        names = list(matrix)
-        _table(
-            f"P(row is {block['meaning']} than column), paired draws ({outcome})",
-            ["plan", *names],
-            [(a, *(pct(matrix[a].get(b)) if a != b else "—" for b in names)) for a in names],
-            keep_first=True,
-        )
-    if not result["paired"]:
-        print("These runs do not share their world draws, so no paired probabilities are given.")
-
-
-def print_comparison(result: dict[str, Any], title: str | None = None) -> None:
-    """Print a :func:`compare_runs` result as a table (moved rows only) with its notes."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from probmodel.report.formatting import fmt_value, unit_of
-
-    a, b = result["run_a"], result["run_b"]
-    moved = [r for r in result["rows"] if _moved(r)]
-    shown = moved or result["rows"]
-    pct = f"{100 * result['interval_mass']:.0f}%"
-    table = Table(
-        title=title
-        or f"A = {a.get('file', a['scenario'])}  ->  B = {b.get('file', b['scenario'])}",
-        title_justify="left",
-    )
-    table.caption = (
-        f"shift = (median B - median A) / sd A; width = {pct} equal-tailed interval width"
-    )
-    table.caption_justify = "left"
-    heads = ["quantity", "median A", "median B", "shift", f"{pct} A", f"{pct} B", "width B/A"]
-    for head in heads:
-        table.add_column(head, justify="left" if head == "quantity" else "right", no_wrap=True)
-    table.add_column("unit", overflow="fold")
-    for r in shown:
-        name = r["name"]
-        cells = (
-            name,
-            fmt_value(name, r["median_a"], with_unit=False),
-            fmt_value(name, r["median_b"], with_unit=False),
-            _fmt_shift(r["shift_sd"]),
-            _fmt_interval(name, r["interval_a"]),
-            _fmt_interval(name, r["interval_b"]),
-            "—" if r["width_ratio"] is None else f"{r['width_ratio']:.2f}",
-            unit_of(name),
-        )
-        table.add_row(*(escape(str(c)) for c in cells))
-    console = Console(width=max(120, Console().width))
-    console.print(table)
-    if not moved:
-        print(f"nothing moved by {result['min_shift']:g} sd or more; every row is shown.")
-    elif len(moved) < len(result["rows"]):
-        hidden = len(result["rows"]) - len(moved)
-        print(
-            f"{hidden} more rows moved less than {result['min_shift']:g} sd with a width change "
-            "under 5% (--json shows every row)."
-        )
-    for key, label in (("evidence_added", "added"), ("evidence_removed", "removed")):
-        if result[key]:
-            print(f"evidence {label}: {', '.join(result[key])}")
-    for note in result["notes"]:
-        print(f"note: {note}")
-
-
 # ----------------------------------------------------------------------------------------- helpers
 
 
@@ -306,25 +162,8 @@ def _row(name: str, a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _magnitude(shift: float | None) -> float:
+def magnitude(shift: float | None) -> float:
     return math.inf if shift is None else abs(shift)
-
-
-def _moved(row: dict[str, Any]) -> bool:
-    ratio = row["width_ratio"]
-    wider = ratio is None or ratio <= 0 or abs(math.log(ratio)) >= MIN_SHIFT
-    return _magnitude(row["shift_sd"]) >= MIN_SHIFT or wider
-
-
-def _fmt_shift(shift: float | None) -> str:
-    return "moved (A constant)" if shift is None else f"{shift:+.2f}"
-
-
-def _fmt_interval(name: str, interval: list[float]) -> str:
-    from probmodel.report.formatting import fmt_value
-
-    low, high = (fmt_value(name, x, with_unit=False) for x in interval)
-    return f"{low}–{high}"
 
 
 def _describe(run: Run) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def answer(
 
     Parameters
     ----------
-    run : probmodel.fit.Run
+    run : probmodel.sampling.Run
     scenarios : list of Scenario
         Candidate plans (the run's own scenario should be among them).
     level : float

@@ -406,12 +406,13 @@ def exact_influence(run, rows: list[dict[str, Any]], priors_dir=None) -> list[di
     Slower (one fit per such record) but exact up to Monte Carlo error; the fit uses the run's
     own sampler settings, scenario and evidence (as they are now in the spec files).
     """
-    from probmodel.api import load_evidence, load_scenario
-    from probmodel.fit import SamplerSettings, fit
+    from probmodel.sampling import fit
+    from probmodel.specs.library import Library, evidence_for
 
-    scenario = load_scenario(run.name, priors_dir)
-    records = [r for r in load_evidence(scenario, priors_dir) if r.id in run.meta["evidence_ids"]]
-    settings = SamplerSettings(**run.meta["settings"])
+    library = Library.open(priors_dir)
+    scenario = library.scenario(run.name)
+    records = [r for r in evidence_for(scenario, library.evidence()) if r.id in run.meta["evidence_ids"]]
+    settings = run.settings
     post = run.tree["posterior"].to_dataset()
     out = []
     for row in rows:

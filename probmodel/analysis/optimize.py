@@ -71,7 +71,7 @@ def optimize(
 
     Parameters
     ----------
-    run : probmodel.fit.Run
+    run : probmodel.sampling.Run
     scenario : Scenario
         The base plan the grid varies.
     axes : mapping
@@ -192,49 +192,3 @@ def _constraint_draws(flat, scenario, constraints) -> list[tuple[np.ndarray, flo
     return [(indicators[name](), level) for name, level in constraints.items()]
 
 
-def cmd_optimize(args) -> int:
-    """``probmodel optimize RUN [--grid ...] [--minimize cost_p80] [--require on_time>=0.8]``."""
-    from probmodel.analysis.sweep import DEFAULT_GRID, grid_from_args
-    from probmodel.cli import flag_diagnostics
-    from probmodel.report import formatting as fmt
-
-    # The deadline is a requirement, not a decision: the default grid leaves it out.
-    default = {k: v for k, v in DEFAULT_GRID.items() if k != "deadline_years"}
-    run, scenario, axes = grid_from_args(args, default)
-    diagnostics = flag_diagnostics(args, run)
-    constraints = dict(parse_constraint(c) for c in (args.require or ["on_time>=0.8"]))
-    result = optimize(run, scenario, axes, args.minimize, constraints, seed=args.seed)
-    if args.json:
-        import json
-
-        print(json.dumps({**result, "diagnostics": diagnostics}, indent=2, default=float))
-        return 0
-    need = " and ".join(f"{n} >= {v:g}" for n, v in constraints.items()) or "no constraint"
-    print(
-        f"{result['n_feasible']:,} of {result['n_plans']:,} plans meet {need} "
-        f"({result['n_draws']:,} posterior draws)."
-    )
-    if result["best"] is None:
-        print("No plan of the grid meets every constraint; the closest:")
-        for row in result["closest"]:
-            print("  " + _describe(row, axes, fmt))
-        return 1
-    print(f"Best by {args.minimize}: " + _describe(result["best"], axes, fmt))
-    r = result["robustness"]
-    print(
-        f"Robustness: the same plan is chosen in {fmt.fmt_pct(r['bootstrap_same_choice'])} of "
-        f"{r['n_bootstrap']} bootstrap resamples of the posterior draws; it is the cheapest of the "
-        f"top {r['k']} feasible plans in {fmt.fmt_pct(r['cheapest_of_top_k_draws'])} of draws."
-    )
-    for row in result["runners_up"]:
-        print("  runner-up: " + _describe(row, axes, fmt))
-    return 0
-
-
-def _describe(row: dict[str, Any], axes, fmt) -> str:
-    plan = ", ".join(f"{d} = {fmt.fmt_number(row[d])}" for d in axes)
-    return (
-        f"{plan}: P80 cost {fmt.fmt_usd(row['cost_p80'])}, P(on time) "
-        f"{fmt.fmt_pct(row['p_on_time'])}, P(success >= target) "
-        f"{fmt.fmt_pct(row['p_success_at_least_target'])}"
-    )

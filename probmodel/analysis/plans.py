@@ -77,52 +77,6 @@ def outcome_row(
     }
 
 
-def cmd_plans(args) -> int:
-    """``probmodel plans RUN [SCENARIO ...]``: score plans on a saved run's posterior."""
-    import json
-
-    import probmodel as pmod
-    from probmodel.cli import _table, flag_diagnostics
-    from probmodel.report import formatting as fmt
-
-    run = pmod.load_run(args.run)
-    diagnostics = flag_diagnostics(args, run)
-    lib = pmod.api.Library.open(args.priors)
-    names = args.scenarios or lib.scenario_names()
-    rows = plan_rows(run, [lib.scenario(n) for n in names])
-    if args.json:
-        print(json.dumps({"run": run.name, "plans": rows, "diagnostics": diagnostics}, indent=2))
-        return 0
-
-    def pct(p):
-        return fmt.fmt_pct(p) if p is not None else "—"
-
-    _table(
-        f"Plans scored on the posterior of {run.name} ({run.tree['posterior'].sizes['draw']} draws "
-        "per chain; same draws for every plan)",
-        ["scenario", "cost P50", "cost P80", "P(>budget)", "years P50", "years P80",
-         "success P10-P90", "P(>=target)"],
-        [
-            (
-                r["scenario"] + (" *" if r["prior_overrides"] else ""),
-                fmt.fmt_usd(r["cost_p50"]), fmt.fmt_usd(r["cost_p80"]),
-                pct(r["p_cost_over_budget"]),
-                fmt.fmt_number(r["years_p50"]), fmt.fmt_number(r["years_p80"]),
-                f"{fmt.fmt_pct(r['success_p10'])}-{fmt.fmt_pct(r['success_p90'])}",
-                pct(r["p_success_at_least_target"]),
-            )
-            for r in rows
-        ],
-        keep_first=True,
-    )  # fmt: skip
-    if any(r["prior_overrides"] for r in rows):
-        print(
-            "* the scenario overrides priors; only its plan is scored here (its own run applies both)."
-        )
-    print("Cost is net of a deployed fleet's paid work; success is on unseen tasks.")
-    return 0
-
-
 PAIRWISE = {
     "cost_net_usd": ("cheaper", np.less),
     "years": ("faster", np.less),

@@ -15,7 +15,6 @@ Both work on posterior draws and score any plan with the shared outcome equation
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -403,97 +402,3 @@ def variance_ranking(
     return {"outcome": outcome, **result}
 
 
-def cmd_sensitivity(args) -> int:
-    """``probmodel sensitivity RUN [--outcome NAME] [--scenario NAME] [--json] [--top N]``."""
-    import probmodel as pmod
-    from probmodel.analysis.plans import run_constants
-    from probmodel.report import formatting as fmt
-
-    outcome = getattr(args, "outcome", None) or DEFAULT_OUTCOME
-    top = getattr(args, "top", None) or 10
-    if not isinstance(top, int) or top < 1:
-        raise InvalidArgumentError(f"--top {top!r}: must be a positive integer.")
-    from probmodel.cli import _table, flag_diagnostics
-
-    run = pmod.load_run(args.run)
-    diagnostics = flag_diagnostics(args, run)
-    scenario_name = getattr(args, "scenario", None)
-    overrides = []
-    if scenario_name:
-        scenario = pmod.api.Library.open(getattr(args, "priors", None)).scenario(scenario_name)
-        plan, plan_name, overrides = scenario.plan, scenario_name, sorted(scenario.overrides)
-    else:
-        plan, plan_name = Plan(**run.plan), run.name
-    posterior = run.tree["posterior"].to_dataset()
-    constants = run_constants(run)
-    bars = tornado(posterior, plan, outcome, constants)
-    ranking = variance_ranking(posterior, plan, outcome, constants)
-    judgement = pmod.api.judgement(run).as_dict()
-    if getattr(args, "json", False):
-        print(
-            json.dumps(
-                {"run": run.name, "plan": plan_name, "outcome": outcome, "tornado": bars,
-                 "ranking": ranking, "diagnostics": diagnostics, "judgement": judgement},
-                indent=2,
-            )
-        )  # fmt: skip
-        return 0
-
-    def value(name, x):
-        return fmt.fmt_value(name, x)
-
-    base = bars[0]["base"] if bars else math.nan
-    _table(
-        f"{outcome} of {plan_name} on the posterior of {run.name}: one parameter at a time from "
-        f"P10 to P90, the others at their medians ({value(outcome, base)} with all at medians)",
-        ["parameter", "P10", "P90", "outcome at P10", "outcome at P90", "swing"],
-        [
-            (r["parameter"], value(r["parameter"], r["value_low"]),
-             value(r["parameter"], r["value_high"]), value(outcome, r["outcome_at_low"]),
-             value(outcome, r["outcome_at_high"]), value(outcome, r["swing"]))
-            for r in bars[:top]
-        ],
-        keep_first=True,
-    )  # fmt: skip
-    level = f"{ranking['conf_level']:.0%}"
-    thinned = ""
-    if ranking["delta_draws"] < ranking["n_draws"]:
-        thinned = f"; delta from {ranking['delta_draws']:,} evenly thinned draws"
-    _table(
-        f"share of the posterior variance of {outcome} each parameter explains "
-        f"({ranking['n_draws']:,} draws{thinned})",
-        ["parameter", "S1 (variance share)", f"± {level}", "delta", f"± {level}"],
-        [
-            (r["parameter"], fmt.fmt_share(r["S1"]), fmt.fmt_share(r["S1_conf"]),
-             f"{r['delta']:.3f}", f"{r['delta_conf']:.3f}")
-            for r in ranking["rows"][:top]
-        ],
-        keep_first=True,
-    )  # fmt: skip
-    print(
-        "S1: expected share of the variance that knowing the parameter exactly would remove "
-        f"(correlated parameters share credit; the shares add up to {ranking['s1_sum']:.2f}). "
-        "delta: how far knowing it would move the whole distribution (0 = not at all)."
-    )
-    floor = ranking["noise_floor"]
-    print(
-        f"Noise floor: a made-up input with no effect scores S1 {fmt.fmt_share(floor['S1'])} "
-        f"and delta {floor['delta']:.3f} on these draws; rows near it are indistinguishable from no "
-        "effect."
-    )
-    if overrides:
-        print(
-            f"{plan_name} overrides priors ({', '.join(overrides)}); only its plan is scored here, "
-            f"on the posterior of {run.name}."
-        )
-    if ranking["skipped"]:
-        print(f"Constant in the draws, not ranked: {', '.join(ranking['skipped'])}.")
-    from probmodel.cli import _print_judgement
-
-    _print_judgement(judgement)
-    if any(n in posterior for n in NEW_DEPLOYMENT):
-        print(
-            "The tornado moves the new deployment's values (*_new) directly; their "
-            "populations' mean and sd act only through them and are ranked in the second table."
-        )
-    return 0

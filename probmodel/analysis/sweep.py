@@ -155,7 +155,7 @@ def sweep(
 
     Parameters
     ----------
-    run : probmodel.fit.Run
+    run : probmodel.sampling.Run
         Its posterior draws are the world the plans are scored in.
     scenario : Scenario
         The base plan; the axes replace some of its variables.
@@ -285,78 +285,3 @@ def _plan_stats(plan: Plan, cost, years, success) -> dict[str, np.ndarray]:
     return out
 
 
-def grid_from_args(args, default: Mapping[str, Any]):
-    """The run, the scenario whose plan is varied and the sweep axes of a ``sweep`` or
-    ``optimize`` command line (``--grid NAME=SPEC`` over ``--grid-file``, else ``default``)."""
-    import probmodel as pmod
-
-    run = pmod.load_run(args.run)
-    scenario = pmod.api.Library.open(args.priors).scenario(args.scenario or run.name)
-    axes: dict[str, Any] = dict(read_grid_file(args.grid_file)) if args.grid_file else {}
-    for item in args.grid or []:
-        if "=" not in item:
-            raise InvalidArgumentError(
-                f"--grid {item!r}: write NAME=SPEC, e.g. --grid fleet_size=500:20000:10:log."
-            )
-        name, spec = item.split("=", 1)
-        axes[name.strip()] = spec.strip()
-    return run, scenario, axes or dict(default)
-
-
-def cmd_sweep(args) -> int:
-    """``probmodel sweep RUN [--grid NAME=SPEC ...] [--grid-file F] [--scenario S] --out F``."""
-    import json
-    import time
-
-    from probmodel.cli import flag_diagnostics
-    from probmodel.io import write_dataset
-
-    from probmodel.io import check_output
-
-    run, scenario, axes = grid_from_args(args, DEFAULT_GRID)
-    out = args.out or args.run.with_name(f"{run.name}-sweep.nc")
-    check_output(out, "--out", [args.run, args.grid_file, scenario.file])  # before any work
-    diagnostics = flag_diagnostics(args, run)
-    started = time.perf_counter()
-    ds = sweep(run, scenario, axes)
-    elapsed = time.perf_counter() - started
-    # The saved sweep carries the verdict of the posterior it was scored on.
-    ds.attrs["run_diagnostics"] = json.dumps(diagnostics)
-    write_dataset(ds, out)
-    print(
-        f"scored {ds.attrs['n_plans']:,} plans x {ds.attrs['n_draws']:,} posterior draws in "
-        f"{elapsed:.2f} s; saved {out}"
-    )
-    _print_best(ds)
-    if args.figures and len(ds.dims) >= 2:
-        from probmodel.io import write_figure
-        from probmodel.report.decision_plots import sweep_heatmap
-
-        x, y = list(ds.dims)[:2]
-        for variable in ("cost_p80", "p_on_time", "p_success_at_least_target"):
-            path = write_figure(sweep_heatmap(ds, variable, x, y), args.figures / f"{variable}.png")
-            print(f"wrote {path}")
-    return 0
-
-
-def _print_best(ds: xr.Dataset) -> None:
-    """The plans with the lowest P80 cost among those on time with 80% confidence."""
-    from probmodel.report import formatting as fmt
-
-    flat = ds[[v for v in ds.data_vars if not v.endswith("_draws")]].stack(plan=list(ds.dims))
-    ok = flat["p_on_time"] >= 0.8 if "p_on_time" in flat else xr.ones_like(flat["cost_p80"])
-    ok = ok.fillna(True).astype(bool)
-    candidates = flat.where(ok, drop=True)
-    if candidates.sizes.get("plan", 0) == 0:
-        print("no plan of the grid finishes by its deadline with 80% confidence.")
-        return
-    order = np.argsort(candidates["cost_p80"].values)[:5]
-    print("lowest P80 cost among plans on time with >= 80% confidence:")
-    for i in order:
-        row = candidates.isel(plan=i)
-        plan_text = ", ".join(f"{d}={fmt.fmt_number(float(row[d]))}" for d in ds.dims)
-        print(
-            f"  {plan_text}: P80 cost {fmt.fmt_usd(float(row['cost_p80']))}, "
-            f"P(on time) {fmt.fmt_pct(float(row['p_on_time']))}, P(success >= target) "
-            f"{fmt.fmt_pct(float(row['p_success_at_least_target']))}"
-        )

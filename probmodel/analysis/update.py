@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from probmodel.api import is_stale
 from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
-from probmodel.fit import FORWARD_COMPILE, Run, SamplerSettings, run_meta
+from probmodel.sampling import FORWARD_COMPILE, Run, run_meta
 from probmodel.model import EVIDENCE_VARS, build_model, record_of
+from probmodel.run import is_stale
 from probmodel.specs.library import Library, read_evidence_file
 
 """Largest Pareto k at which PSIS weights are trusted (the usual limit)."""
@@ -137,11 +137,11 @@ def update_run(
     scenario = lib.scenario(run.name)
     old_records = _run_records(run, lib)
     records = old_records + [new]
-    settings = SamplerSettings(**run.meta["settings"])
+    settings = run.settings
     seed = settings.seed if seed is None else seed
 
     def resample(reason: str, k: float = math.nan, ess: float = math.nan) -> UpdateResult:
-        from probmodel.fit import fit
+        from probmodel.sampling import fit
 
         fitted = fit(scenario, records, settings, progress=False)
         seconds = time.perf_counter() - started
@@ -206,41 +206,6 @@ def update_run(
     )
     seconds = time.perf_counter() - started
     return UpdateResult(Run(tree, meta), "psis", k, ess, seconds, message)
-
-
-def cmd_update(args) -> int:
-    """``probmodel update RUN FILE``: add the evidence record in FILE to the saved run RUN.
-
-    Prints what was done and why, the time taken and what moved (against the original run), and
-    saves the new run to ``--out`` (default: beside RUN, with ``-updated`` added to its name).
-    """
-    from probmodel.analysis.compare import compare_runs, print_comparison
-    from probmodel.api import load_run
-    from probmodel.cli import save_run
-    from probmodel.io import check_output
-
-    run_file = Path(args.run)
-    out = getattr(args, "out", None) or run_file.with_name(
-        f"{run_file.stem}-updated{run_file.suffix}"
-    )
-    check_output(out, "--out", [run_file, args.file])  # before any work
-    run = load_run(run_file)
-    result = update_run(
-        run,
-        Path(args.file),
-        priors_dir=getattr(args, "priors", None),
-        k_threshold=getattr(args, "k_threshold", PARETO_K_RELIABLE),
-    )
-    print(result.message)
-    print(f"({result.method}: took {result.seconds:.1f} s)")
-    comparison = compare_runs(run, result.run)
-    comparison["run_a"]["file"], comparison["run_b"]["file"] = str(run_file), str(out)
-    print_comparison(comparison, title=f"what moved: {run_file} -> {out}")
-    print(f"saved {save_run(result.run, out)}")
-    from probmodel.cli import flag_diagnostics
-
-    flag_diagnostics(args, run, result.run)
-    return 0
 
 
 def systematic_resample(weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -473,7 +438,7 @@ def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> 
         groups["observed_data"] = _replace(groups["observed_data"], observed.rename(obs_name))
     tree = xr.DataTree.from_dict(groups)
     tree.attrs = dict(old.attrs)
-    from probmodel.fit import _label
+    from probmodel.sampling import _label
 
     _label(tree)
     return tree

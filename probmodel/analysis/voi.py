@@ -18,7 +18,6 @@ plans are compared under the same world.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -326,16 +325,16 @@ def evppi(
     }
 
 
-def _join(names: Sequence[str]) -> str:
+def join_names(names: Sequence[str]) -> str:
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _explain(parameter: str, value: float, se: float | None, plans: Sequence[str]) -> str:
     """One line of plain English for a parameter's EVPPI."""
-    from probmodel.report.formatting import fmt_usd
+    from probmodel.formatting import fmt_usd
 
-    head = f"Knowing {parameter} before choosing between {_join(plans)}"
+    head = f"Knowing {parameter} before choosing between {join_names(plans)}"
     if value <= 0:
         return f"{head} is worth nothing: whatever its value, the same plan stays best on average."
     error = f" (± {fmt_usd(se)} Monte Carlo error)" if se is not None else ""
@@ -500,71 +499,3 @@ def default_penalty(plans: Sequence[Plan]) -> tuple[float, str]:
     return DEFAULT_PENALTY_USD, "no plan has a budget; default"
 
 
-def cmd_voi(args) -> int:
-    """``probmodel voi RUN SCENARIO [SCENARIO ...] [--penalty USD] [--json] [--top N]``."""
-    import probmodel as pmod
-    from probmodel.report import formatting as fmt
-
-    top = getattr(args, "top", None) or 10
-    if not isinstance(top, int) or top < 1:
-        raise InvalidArgumentError(f"--top {top!r}: must be a positive integer.")
-    from probmodel.cli import _table, flag_diagnostics
-
-    run = pmod.load_run(args.run)
-    diagnostics = flag_diagnostics(args, run)
-    lib = pmod.api.Library.open(getattr(args, "priors", None))
-    scenarios = [lib.scenario(n) for n in args.scenarios]
-    penalty = getattr(args, "penalty", None)
-    if penalty is None:
-        penalty, why = default_penalty([s.plan for s in scenarios])
-    else:
-        why = "given"
-    result = voi_table(run, scenarios, penalty, top=top, se_top=top)
-    result["penalty_reason"] = why
-    if getattr(args, "json", False):
-        print(json.dumps({**result, "diagnostics": diagnostics}, indent=2))
-        return 0
-
-    perfect = result["evpi"]
-    print(
-        f"Choosing between {_join(result['plans'])} on the posterior of {run.name} "
-        f"({result['n_draws']:,} draws). Penalty for missing a deadline or performance target: "
-        f"{fmt.fmt_usd(penalty)} ({why})."
-    )
-    print(
-        f"EVPI: {fmt.fmt_usd(perfect['value'])} (± {fmt.fmt_usd(perfect['se'])} Monte Carlo "
-        "error): the most that removing all uncertainty before choosing could be worth."
-    )
-    print(f"Chosen under current information: {perfect['chosen']}.")
-    for s in scenarios:
-        if s.overrides:
-            print(
-                f"{s.name} overrides priors ({', '.join(sorted(s.overrides))}); only its plan is "
-                f"scored here, on the posterior of {run.name}."
-            )
-    _table(
-        "plans: net benefit = -(net cost) - penalty x P(missed deadline or target)",
-        ["plan", "mean net cost", "P(missed)", "mean net benefit", "best in draws"],
-        [
-            (n, fmt.fmt_usd(result["expected_cost_net_usd"][n]), fmt.fmt_pct(result["p_missed"][n]),
-             fmt.fmt_usd(perfect["expected_net_benefit"][n]), fmt.fmt_pct(perfect["best_share"][n]))
-            for n in result["plans"]
-        ],
-        keep_first=True,
-    )  # fmt: skip
-    _table(
-        f"value of learning one parameter first (EVPPI), top {len(result['evppi'])}",
-        ["parameter", "EVPPI", "± MC error", "share of EVPI"],
-        [
-            (r["parameter"], fmt.fmt_usd(r["evppi"]),
-             fmt.fmt_usd(r["se"]) if r["se"] is not None else "—",
-             fmt.fmt_pct(r["share_of_evpi"]) if r["share_of_evpi"] is not None else "—")
-            for r in result["evppi"]
-        ],
-        keep_first=True,
-    )  # fmt: skip
-    for row in result["evppi"][:3]:
-        print(row["explanation"])
-    for note in result["notes"]:
-        print(note)
-    return 0

@@ -28,8 +28,8 @@ from probmodel.errors import MISSING, ProblemCollector, did_you_mean
 from probmodel.evidence import curve, effect, measurement, meta, outcome
 from probmodel.evidence.base import (  # noqa: F401 - the package's public names
     AXES,
-    CONFIDENCE_WIDENING,
     COMMON_KEYS,
+    CONFIDENCE_WIDENING,
     PATHWAYS,
     SCORE_CLIP,
     SETTINGS,

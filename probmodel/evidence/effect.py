@@ -180,9 +180,9 @@ def likelihood(world, records: list[Effect], latents) -> None:
     import pymc as pm
     import pytensor.tensor as pt
 
+    from probmodel.elicitation import beta_from_interval
     from probmodel.evidence.observe import clip_success, observe
     from probmodel.evidence.observe import scores as obs_scores
-    from probmodel.specs.priors import beta_from_interval
 
     if not records:
         return

@@ -16,7 +16,7 @@ import xarray as xr
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
-from probmodel.report.formatting import fmt_number, fmt_pct, fmt_usd, fmt_value
+from probmodel.formatting import fmt_number, fmt_pct, fmt_usd, fmt_value
 from probmodel.report.plots import (
     LIMIT_COLOR,
     POINT_COLOR,

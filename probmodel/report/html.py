@@ -21,11 +21,10 @@ from typing import Any
 import numpy as np
 
 from probmodel import io
-from probmodel.constants import Z90
+from probmodel.constants import TAIL_P, Z90
 from probmodel.equations import MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS, world_quantity
 from probmodel.evidence import CONFIDENCE_WIDENING
-from probmodel.report import plots
-from probmodel.report.formatting import (
+from probmodel.formatting import (
     fmt_count,
     fmt_number,
     fmt_pct,
@@ -36,6 +35,7 @@ from probmodel.report.formatting import (
     fmt_years,
     unit_of,
 )
+from probmodel.report import plots
 
 PRIOR_TABLE_OUTCOMES = (
     "cost_total_usd", "cost_net_usd", "years", "success_rate", "robot_years", "robots_needed",
@@ -97,55 +97,35 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def write_report(
-    run,
-    path: str | Path,
-    plans: list[dict[str, Any]] | None = None,
-    decisions: dict[str, Any] | None = None,
-) -> Path:
+def write_report(run, inputs, path: str | Path) -> Path:
     """Write the HTML report of ``run`` to ``path`` atomically and return the path.
 
     Parameters
     ----------
-    run : probmodel.fit.Run
+    run : probmodel.run.Run
+    inputs : probmodel.pipeline.ReportInputs
+        What the report shows, computed once by :func:`probmodel.pipeline.report_inputs`.
     path : str or Path
-    plans : list of dict, optional
-        Rows of :func:`probmodel.analysis.plans.plan_rows`: other plans scored on this posterior.
-    decisions : dict, optional
-        :func:`probmodel.analysis.decisions.answer` plus figures' inputs (see
-        :func:`probmodel.api.write_report`).
-
-    Returns
-    -------
-    pathlib.Path
     """
-    return io.write_text(path, render_report(run, plans=plans, decisions=decisions))
+    return io.write_text(path, render_report(run, inputs))
 
 
-def render_report(
-    run,
-    summary: dict[str, Any] | None = None,
-    plans: list[dict[str, Any]] | None = None,
-    decisions: dict[str, Any] | None = None,
-) -> str:
-    """The report as one HTML string (``summary`` defaults to :func:`probmodel.api.summarize`)."""
-    from probmodel.analysis.evidence import provenance
-    from probmodel.api import summarize
-
-    summary = summary if summary is not None else summarize(run)
-    prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
+def render_report(run, inputs) -> str:
+    """The report as one HTML string: renders ``inputs`` (a
+    :class:`probmodel.pipeline.ReportInputs`), computes nothing."""
+    summary, prov = inputs.summary, inputs.provenance
     sections = [
         _diagnostics_banner(run.name, summary["diagnostics"]),
         _header(run),
         _headline(summary),
-        _decisions_section(run, summary, decisions),
+        _decisions_section(run, summary, inputs.decisions),
         _outcome_tables(summary),
-        _plans_section(run, plans),
+        _plans_section(run, inputs.plans),
         _figures(run),
         _priors_section(run),
         _evidence_section(run, prov),
         _provenance_section(prov),
-        _checks_section(run, prov),
+        _checks_section(inputs),
         _diagnostics_section(summary["diagnostics"]),
     ]
     title = esc(run.scenario["title"])
@@ -1039,23 +1019,14 @@ def _provenance_section(prov: dict[str, Any] | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _checks_section(run, prov: dict[str, Any] | None) -> str:
+def _checks_section(inputs) -> str:
     """Prior predictive check of the point estimates (outside rows first, with their reason) and
     the posterior predictive check per evidence record."""
-    from probmodel.analysis.checks import (
-        TAIL_P,
-        posterior_predictive_check,
-        prior_predictive_check,
-    )
-    from probmodel.errors import ResultFileError
-
-    try:
-        prior = prior_predictive_check(run)
-    except ResultFileError as err:
-        prior_parts = [para(f"Not available: {err}")]
+    if inputs.prior_check is None:
+        prior_parts = [para(f"Not available: {inputs.prior_check_error}")]
     else:
-        prior_parts = _prior_check_parts(prior)
-    ppc = posterior_predictive_check(run.tree, run.evidence, (prov or {}).get("conflicts"))
+        prior_parts = _prior_check_parts(inputs.prior_check)
+    ppc = inputs.ppc
     if ppc:
         rows = [
             [
@@ -1158,7 +1129,7 @@ def _diagnostics_banner(name: str, diag: dict[str, Any]) -> str:
     """A red banner at the top of the report of a run that failed its diagnostics."""
     if diag["ok"]:
         return ""
-    from probmodel.analysis.diagnostics import what_failed
+    from probmodel.diagnostics import what_failed
 
     return (
         '<div class="banner"><span class="badge fail">DIAGNOSTICS FAILED</span> '

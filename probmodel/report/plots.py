@@ -4,7 +4,7 @@ Every function returns a :class:`matplotlib.figure.Figure` drawn with the non-in
 canvas (no pyplot state, nothing is ever shown), so the figures can be built on a server or in
 CI and embedded in the HTML report with :func:`figure_to_data_uri`.
 
-Numbers are written by :mod:`probmodel.report.formatting`, as in the tables and the command line.
+Numbers are written by :mod:`probmodel.formatting`, as in the tables and the command line.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from probmodel.analysis.diagnostics import is_constant
+from probmodel.diagnostics import is_constant
 from probmodel.equations import COST_COMPONENTS, OUTCOMES, WORLD_PARAMETERS
-from probmodel.report.formatting import (
+from probmodel.formatting import (
     fmt_number,
     fmt_pct,
     fmt_tick,
@@ -147,7 +147,7 @@ def s_curve(run, outcome: str = "cost_total_usd") -> Figure:
 
     Parameters
     ----------
-    run : probmodel.fit.Run
+    run : probmodel.sampling.Run
     outcome : {"cost_total_usd", "years"} or another scalar outcome name
 
     Returns
@@ -275,7 +275,7 @@ def prior_posterior(run, ncols: int = 4, names: list[str] | None = None) -> Figu
 
     Parameters
     ----------
-    run : probmodel.fit.Run
+    run : probmodel.sampling.Run
     ncols : int
         Panels per row.
 

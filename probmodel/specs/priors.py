@@ -22,13 +22,12 @@ exactly which distribution was used.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from probmodel.elicitation import from_interval
 from probmodel.errors import MISSING, ProblemCollector
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -338,36 +337,11 @@ def _resolve(name, family, table, problems):
     if mass is None or any(v is None for v in bounds.values()):
         return None, None, None, None
     try:
-        params = _from_interval(family, lo, hi, mass, method, tuple(sorted(bounds.items())))
+        params = from_interval(family, lo, hi, mass, method, tuple(sorted(bounds.items())))
     except Exception as err:  # PreliZ optimiser failure: report, do not crash
         problems.add(f"{name}.interval", interval, f"could not fit a {family} to it: {err}")
         return None, None, None, None
     return params, method, (lo, hi), mass
-
-
-@lru_cache(maxsize=256)
-def _from_interval(family, lo, hi, mass, method, bounds) -> dict[str, float]:
-    if method == "exact":
-        z = _normal_quantile(0.5 + mass / 2.0)
-        if family == "LogNormal":
-            lo, hi = math.log(lo), math.log(hi)
-        return {"mu": (lo + hi) / 2.0, "sigma": (hi - lo) / (2.0 * z)}
-    import preliz as pz
-
-    dist = getattr(pz, family)(**dict(bounds))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pz.maxent(dist, lo, hi, mass, plot=False)
-    got = dist.cdf(hi) - dist.cdf(lo)
-    if not abs(float(got) - mass) < 0.01:
-        raise ValueError(f"the best {family} holds {float(got):.3f} in the interval, not {mass}")
-    return {k: float(v) for k, v in dist.params_dict.items()}
-
-
-def _normal_quantile(p: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(p)
 
 
 def _check_params(name, family, params, problems) -> None:
@@ -401,7 +375,3 @@ def _describe(spec: PriorSpec) -> str:
     return f"{spec.distribution}({args})"
 
 
-def beta_from_interval(lower: float, upper: float, mass: float = 0.9) -> tuple[float, float]:
-    """Beta (alpha, beta) holding ``mass`` in [lower, upper], by PreliZ's maxent (cached)."""
-    params = _from_interval("Beta", float(lower), float(upper), float(mass), "preliz-maxent", ())
-    return params["alpha"], params["beta"]

@@ -10,112 +10,19 @@ diagnostics. Saving stores both in one netCDF file with hashes that :meth:`Run.l
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from probmodel import __version__, io
-from probmodel.constants import DEFAULT_SEED
 from probmodel.equations import OUTCOMES, description
-from probmodel.errors import InvalidArgumentError
 from probmodel.evaluate import point_outcomes
 from probmodel.evidence import Record, for_fleet
+from probmodel.run import Run, SamplerSettings, run_meta  # noqa: F401 - re-exported
 from probmodel.specs.scenario import Scenario
 
 FORWARD_COMPILE = {"mode": "FAST_COMPILE"}
 """Forward draws (prior, posterior predictive) run a small graph a few thousand times: compiling
 it with numba costs more than it saves (measured: 5.4 s vs 2.6 s for 4,000 prior draws)."""
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """NUTS (nutpie) and prior-sampling settings; part of a run's configuration hash."""
-
-    draws: int = 1000
-    tune: int = 1500
-    chains: int = 4
-    prior_draws: int = 4000
-    target_accept: float = 0.98
-    seed: int = DEFAULT_SEED
-
-    def __post_init__(self):
-        for key in ("draws", "tune", "chains", "prior_draws"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or value < 1:
-                raise InvalidArgumentError(
-                    f"sampler setting {key} = {value!r}: must be a positive integer."
-                )
-        if not 0.5 <= self.target_accept < 1:
-            raise InvalidArgumentError(
-                f"target_accept = {self.target_accept!r}: must be in [0.5, 1)."
-            )
-
-
-@dataclass
-class Run:
-    """A fitted scenario: the DataTree and the configuration that produced it."""
-
-    tree: xr.DataTree
-    meta: dict[str, Any] = field(default_factory=dict)
-    _diagnostics: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
-    """Cache of :func:`probmodel.analysis.diagnostics.run_diagnostics` (computed once per run)."""
-
-    @property
-    def diagnostics(self) -> dict[str, Any]:
-        """R-hat, ESS and divergences with a verdict (``ok``) and advice (``problems``)."""
-        from probmodel.analysis.diagnostics import run_diagnostics
-
-        return run_diagnostics(self)
-
-    @property
-    def scenario(self) -> dict[str, Any]:
-        return self.meta["scenario"]
-
-    @property
-    def name(self) -> str:
-        return self.meta["scenario"]["name"]
-
-    @property
-    def plan(self) -> dict[str, Any]:
-        return self.meta["scenario"]["plan"]
-
-    @property
-    def priors(self) -> dict[str, dict[str, Any]]:
-        return self.meta["priors"]
-
-    @property
-    def evidence(self) -> list[dict[str, Any]]:
-        return self.meta["evidence"]
-
-    @property
-    def config_hash(self) -> str:
-        return io.config_hash(self.meta)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the run to one netCDF file, atomically (an earlier file survives a failure)."""
-        return io.save_tree(self.tree, self.meta, path)
-
-    @classmethod
-    def load(cls, path: str | Path) -> Run:
-        """Read a saved run; refuses foreign, corrupted or edited files with a clear message."""
-        tree, meta = io.load_tree(path)
-        return cls(tree=tree, meta=meta)
-
-
-def run_meta(scenario: Scenario, evidence: list[Record], settings: SamplerSettings) -> dict:
-    """The configuration of a run, stored in its file and hashed."""
-    return {
-        "version": __version__,
-        "scenario": scenario.as_record(),
-        "priors": {name: spec.as_record() for name, spec in scenario.priors.items()},
-        "evidence": [r.as_record() for r in evidence],
-        "evidence_ids": [r.id for r in evidence],
-        "settings": vars(settings),
-        "code": io.code_fingerprint(),
-    }
 
 
 def fit(
@@ -143,7 +50,7 @@ def fit(
     """
     import pymc as pm
 
-    from probmodel.analysis.diagnostics import diagnose
+    from probmodel.diagnostics import diagnose
     from probmodel.model import build_model
 
     settings = settings or SamplerSettings()

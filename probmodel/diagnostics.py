@@ -135,7 +135,7 @@ def _few(names: list[str], n: int = 5) -> str:
 
 
 def run_diagnostics(run) -> dict:
-    """The diagnostics of a :class:`probmodel.fit.Run` as a JSON-able dict, computed once.
+    """The diagnostics of a :class:`probmodel.sampling.Run` as a JSON-able dict, computed once.
 
     Uses the verdict stored in ``run.meta["diagnostics"]`` at fit time (covered by the file's
     configuration hash, so it cannot drift from the draws of a loaded file); otherwise computes

@@ -1,0 +1,306 @@
+"""Commands on one scenario or one run: ``run`` (the main job), ``point``, ``scenarios``,
+``sample``, ``summary`` and ``report``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from probmodel.cli.common import (
+    PROBABILITY,
+    RESULTS_DIR,
+    Parents,
+    flag_diagnostics,
+    sample_run,
+    sampling_inputs,
+    save_run,
+    say,
+    spec_inputs,
+    strict_exit,
+    table,
+)
+
+
+def register(sub, p: Parents) -> None:
+    """Add this module's commands to the ``probmodel`` parser."""
+    from probmodel.specs.library import DEFAULT_SCENARIO
+
+    s = sub.add_parser(
+        "run", parents=[p.priors, p.sampling, p.strict],
+        help="the main job: sample a scenario, print its summary, save results and write a report",
+    )  # fmt: skip
+    s.add_argument(
+        "scenario", nargs="?", default=DEFAULT_SCENARIO, help=f"name or path ({DEFAULT_SCENARIO})"
+    )
+    s.add_argument("--out-dir", type=Path, default=RESULTS_DIR, help="where results go (results/)")
+    s.add_argument(
+        "--resample",
+        action="store_true",
+        help="sample even when OUT_DIR/SCENARIO.nc already holds a fit of exactly this "
+        "configuration (by default it is reused: the same seed would draw it again bit for bit)",
+    )
+    s.set_defaults(handler=cmd_run)
+
+    s = sub.add_parser(
+        "point", parents=[p.priors, p.json], help="evaluate a scenario at point values (no sampling)"
+    )
+    s.add_argument("scenario")
+    s.set_defaults(handler=cmd_point)
+
+    s = sub.add_parser("scenarios", parents=[p.priors], help="list the scenarios, one line each")
+    s.set_defaults(handler=cmd_scenarios)
+
+    s = sub.add_parser(
+        "sample", parents=[p.priors, p.sampling, p.strict],
+        help="sample prior and posterior, save a run",
+    )  # fmt: skip
+    s.add_argument("scenario")
+    s.add_argument("--out", type=Path, help="results file (results/SCENARIO.nc)")
+    s.set_defaults(handler=cmd_sample)
+
+    s = sub.add_parser(
+        "summary",
+        parents=[p.priors, p.strict, p.json],
+        help="risk summary of a saved run (warns if the specs changed)",
+    )
+    s.add_argument("run", type=Path)
+    s.add_argument("--ci", type=PROBABILITY, default=0.9, help="credible-interval mass (0.9)")
+    s.add_argument(
+        "--confidence", type=PROBABILITY, default=0.8,
+        help="confidence level for contingency (percentile - point estimate; 0.8)",
+    )  # fmt: skip
+    s.set_defaults(handler=cmd_summary)
+
+    s = sub.add_parser(
+        "report", parents=[p.priors, p.strict], help="write the HTML report of a saved run"
+    )
+    s.add_argument("run", type=Path)
+    s.add_argument("--out", type=Path, help="report file (beside the run, .html)")
+    s.set_defaults(handler=cmd_report)
+
+
+def cmd_point(args) -> int:
+    import probmodel as pmod
+    from probmodel import formatting as fmt
+
+    scenario = pmod.load_scenario(args.scenario, args.priors)
+    values = pmod.point(scenario)
+    if args.json:
+        print(
+            json.dumps(
+                {"scenario": scenario.name, "plan": vars(scenario.plan), "outcomes": values},
+                indent=2,
+            )
+        )
+        return 0
+    from probmodel.equations import OUTCOMES
+
+    rows = [
+        (k, fmt.fmt_value(k, v), OUTCOMES.get(k, f"cost component {k[5:]} [USD]"))
+        for k, v in values.items()
+    ]
+    table(f"{scenario.name}: point values (no sampling)", ["outcome", "value", "meaning"], rows)
+    return 0
+
+
+def cmd_scenarios(args) -> int:
+    import probmodel as pmod
+
+    for scenario in pmod.list_scenarios(args.priors):
+        print(f"{scenario.name:<22} {scenario.title}")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from probmodel import io
+
+    inputs = sampling_inputs(args)
+    out = args.out or RESULTS_DIR / f"{inputs[0].name}.nc"
+    io.check_output(out, "--out", spec_inputs(*inputs[:2], args.priors))
+    run = sample_run(args, inputs)
+    path = save_run(run, out)
+    print_diagnostics(run.diagnostics)
+    verdict = flag_diagnostics(run)
+    say(args, f"saved {path}")
+    return strict_exit(args, verdict)
+
+
+def cmd_summary(args) -> int:
+    import probmodel as pmod
+
+    run = pmod.load_run(args.run)
+    verdict = flag_diagnostics(run)
+    summary = summary_of(run, args.ci, args.priors, args.confidence)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=float))
+    else:
+        print_summary(summary)
+    return strict_exit(args, verdict)
+
+
+def cmd_report(args) -> int:
+    import probmodel as pmod
+
+    out = args.out or args.run.with_suffix(".html")
+    pmod.io.check_output(out, "--out", [args.run])
+    run = pmod.load_run(args.run)
+    verdict = flag_diagnostics(run)
+    print(f"wrote {pmod.write_report(run, out, priors_dir=args.priors)}")
+    return strict_exit(args, verdict)
+
+
+def cmd_run(args) -> int:
+    import probmodel as pmod
+
+    started = time.perf_counter()
+    scenario, evidence, settings = sampling_inputs(args)
+    nc = args.out_dir / f"{scenario.name}.nc"
+    for path in (nc, nc.with_suffix(".html")):  # before sampling: a fit is never thrown away
+        pmod.io.check_output(path, "--out-dir", spec_inputs(scenario, evidence, args.priors))
+    run = None if args.resample else pmod.api.reusable_run(nc, scenario, evidence, settings)
+    kept = "reused" if run is not None else "saved"
+    if run is not None:
+        say(
+            args,
+            f"reusing {nc}: a fit of this scenario, its priors and evidence, these sampler "
+            "settings and seed, by this code (a new fit would be identical; --resample to "
+            "sample anyway)",
+        )
+    else:
+        run = sample_run(args, (scenario, evidence, settings))
+        save_run(run, nc, "--out-dir")
+    verdict = flag_diagnostics(run)
+    print_summary(summary_of(run, priors_dir=args.priors))
+    html = pmod.write_report(run, args.out_dir / f"{run.name}.html", priors_dir=args.priors)
+    print(f"\n{kept} {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
+    return strict_exit(args, verdict)
+
+
+def summary_of(run, ci: float = 0.9, priors_dir=None, confidence: float = 0.8) -> dict:
+    import probmodel as pmod
+
+    summary = pmod.summarize(run, ci_prob=ci, confidence=confidence)
+    summary["stale"] = pmod.api.is_stale(run, priors_dir)
+    summary["new_evidence"] = pmod.api.new_evidence(run, priors_dir)
+    return summary
+
+
+def print_summary(summary: dict) -> None:
+    from probmodel import formatting as fmt
+
+    post = summary["posterior"]
+    ci = post["credible_interval"]
+    ci_label = f"{100 * ci['mass']:.0f}% {ci['kind']} CI"
+    rows = []
+    for name, row in post["outcomes"].items():
+        f = lambda x, n=name: fmt.fmt_value(n, x, with_unit=False)  # noqa: E731
+        rows.append(
+            (
+                name,
+                f(row["mean"]),
+                f(row["p10"]),
+                f(row["p50"]),
+                f(row["p70"]),
+                f(row["p80"]),
+                f(row["p90"]),
+                f(row["es_p90"]),
+                f"{f(row['ci_low'])} - {f(row['ci_high'])}",
+                f(row.get("point")),
+                f(row.get("contingency")),
+            )
+        )
+    table(
+        f"{summary['scenario']}: {summary['title']} (posterior, {post['n_draws']} draws)",
+        [
+            "outcome",
+            "mean",
+            "P10",
+            "P50",
+            "P70",
+            "P80",
+            "P90",
+            "mean beyond P90",
+            ci_label,
+            "point",
+            f"contingency (P{round(100 * post['contingency_confidence'])}-point)",
+        ],
+        rows,
+    )
+    risk = post["risk"]
+    prior_risk = summary["prior"]["risk"]
+    if risk["budget_usd"]:
+        print(
+            f"P(cost > budget {fmt.fmt_usd(risk['budget_usd'])}) = {fmt.fmt_pct(risk['p_cost_over_budget'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_cost_over_budget'])})"
+        )
+    if risk.get("p_years_over_deadline") is not None:
+        print(
+            f"P(years > deadline {risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_years_over_deadline'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_years_over_deadline'])})"
+        )
+    if risk.get("p_cost_and_years_within") is not None:
+        print(
+            f"joint confidence P(cost <= {fmt.fmt_usd(risk['budget_usd'])} and years <= "
+            f"{risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_cost_and_years_within'])}"
+        )
+    if risk.get("deadline_years"):
+        for level in (70, 80):
+            budget = risk.get(f"jcl{level}_budget_usd")
+            text = fmt.fmt_usd(budget) if budget is not None else "not reachable at any budget"
+            print(f"budget for {level}% joint confidence of finishing by the deadline: {text}")
+    if risk.get("p_cost_within_and_success_at_least_target") is not None:
+        print(
+            f"P(cost <= budget and success >= target) = "
+            f"{fmt.fmt_pct(risk['p_cost_within_and_success_at_least_target'])}"
+        )
+    if risk.get("p_success_at_least_target") is not None:
+        print(
+            f"P(success rate >= target {fmt.fmt_share(risk['performance_target'])}) = "
+            f"{fmt.fmt_pct(risk['p_success_at_least_target'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_success_at_least_target'])})"
+        )
+    if risk.get("note"):
+        print(risk["note"])
+    if summary.get("judgement"):
+        print_judgement(summary["judgement"])
+    if summary.get("checks"):
+        from probmodel.analysis.checks import checks_line
+
+        print(checks_line(summary["checks"]))
+    print_diagnostics(summary["diagnostics"])
+    if summary.get("new_evidence"):
+        print(
+            f"note: {len(summary['new_evidence'])} evidence record(s) in the library are not in "
+            f"this run ({', '.join(summary['new_evidence'])}); `probmodel update RUN FILE` adds one.",
+            file=sys.stderr,
+        )
+    if summary.get("stale"):
+        print(
+            "warning: the scenario, priors or evidence files changed since this run was sampled; "
+            f"re-run `probmodel sample {summary['scenario']}` for current results.",
+            file=sys.stderr,
+        )
+
+
+def print_judgement(j: dict) -> None:
+    """One line per headline outcome: the share of its variance decided by judgement."""
+    for outcome, row in j["outcomes"].items():
+        drivers = ", ".join(f"{n} {100 * v:.0f}%" for n, v in list(row["drivers"].items())[:4])
+        scale = " (log scale)" if row["scale"] == "log" else ""
+        print(f"{outcome}{scale}: decided by judgement {100 * row['share']:.0f}%"
+              + (f" ({drivers})" if drivers else ""))  # fmt: skip
+    print(f"informed by records (contraction >= {j['threshold']:g} on the log/logit scale): "
+          f"{len(j['informed'])} of {len(j['informed']) + len(j['judgement'])} world parameters")
+
+
+def print_diagnostics(d: dict) -> None:
+    verdict = "ok" if d["ok"] else "PROBLEMS"
+    print(
+        f"diagnostics: {verdict}: max R-hat {d['max_r_hat']:.4f} (<= {d['thresholds']['r_hat_max']}), "
+        f"min bulk ESS {d['min_ess_bulk']:.0f}, min tail ESS {d['min_ess_tail']:.0f} "
+        f"(>= {d['thresholds']['ess_min']}), divergences {d['divergences']}"
+    )
+    for problem in d["problems"]:
+        print(f"warning: {problem}", file=sys.stderr)

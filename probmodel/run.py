@@ -1,0 +1,179 @@
+"""A run: a fit's DataTree with the configuration that produced it, saved and loaded with a
+config hash, and the questions asked of a saved run (is it stale, can it be reused).
+
+A run's diagnostics are computed once, on first use (:mod:`probmodel.diagnostics`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from probmodel import __version__, io
+from probmodel.constants import DEFAULT_SEED
+from probmodel.equations import Plan
+from probmodel.errors import InvalidArgumentError, ProbmodelError
+from probmodel.evidence import Record
+from probmodel.specs.library import Library, evidence_for
+from probmodel.specs.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """NUTS (nutpie) and prior-sampling settings; part of a run's configuration hash."""
+
+    draws: int = 1000
+    tune: int = 1500
+    chains: int = 4
+    prior_draws: int = 4000
+    target_accept: float = 0.98
+    seed: int = DEFAULT_SEED
+
+    def __post_init__(self):
+        for key in ("draws", "tune", "chains", "prior_draws"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(
+                    f"sampler setting {key} = {value!r}: must be a positive integer."
+                )
+        if not 0.5 <= self.target_accept < 1:
+            raise InvalidArgumentError(
+                f"target_accept = {self.target_accept!r}: must be in [0.5, 1)."
+            )
+
+
+@dataclass
+class Run:
+    """A fitted scenario: the DataTree and the configuration that produced it."""
+
+    tree: xr.DataTree
+    meta: dict[str, Any] = field(default_factory=dict)
+    _diagnostics: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    """Cache of :func:`probmodel.diagnostics.run_diagnostics` (computed once per run)."""
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        """R-hat, ESS and divergences with a verdict (``ok``) and advice (``problems``)."""
+        from probmodel.diagnostics import run_diagnostics  # computed on first use only
+
+        return run_diagnostics(self)
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        return self.meta["scenario"]
+
+    @property
+    def name(self) -> str:
+        return self.meta["scenario"]["name"]
+
+    @property
+    def plan(self) -> dict[str, Any]:
+        return self.meta["scenario"]["plan"]
+
+    @property
+    def plan_spec(self) -> Plan:
+        """The run's plan as the typed :class:`probmodel.equations.Plan`."""
+        return Plan(**self.plan)
+
+    @property
+    def settings(self) -> SamplerSettings:
+        """The sampler settings the run was drawn with, typed."""
+        return SamplerSettings(**self.meta["settings"])
+
+    @property
+    def priors(self) -> dict[str, dict[str, Any]]:
+        return self.meta["priors"]
+
+    @property
+    def evidence(self) -> list[dict[str, Any]]:
+        return self.meta["evidence"]
+
+    @property
+    def config_hash(self) -> str:
+        return io.config_hash(self.meta)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the run to one netCDF file, atomically (an earlier file survives a failure)."""
+        return io.save_tree(self.tree, self.meta, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Run:
+        """Read a saved run; refuses foreign, corrupted or edited files with a clear message."""
+        tree, meta = io.load_tree(path)
+        return cls(tree=tree, meta=meta)
+
+
+def run_meta(scenario: Scenario, evidence: list[Record], settings: SamplerSettings) -> dict:
+    """The configuration of a run, stored in its file and hashed."""
+    return {
+        "version": __version__,
+        "scenario": scenario.as_record(),
+        "priors": {name: spec.as_record() for name, spec in scenario.priors.items()},
+        "evidence": [r.as_record() for r in evidence],
+        "evidence_ids": [r.id for r in evidence],
+        "settings": vars(settings),
+        "code": io.code_fingerprint(),
+    }
+
+
+
+def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
+    """Whether ``run`` no longer matches the spec files (``None``: its scenario is gone).
+
+    A run is stale when its scenario, priors, any of its own evidence records (edited or
+    removed) or sampler settings differ from what the files now give. New records in the folder
+    do not make it stale (see :func:`new_evidence`), nor do an earlier ``update`` of it and the
+    diagnostics stored with it (results, not configuration).
+    """
+    try:
+        library = Library.open(priors_dir)
+        scenario = library.scenario(run.name)
+        current = {r.id: r for r in evidence_for(scenario, library.evidence())}
+    except ProbmodelError:
+        return None
+    ids = run.meta.get("evidence_ids", [])
+    if any(i not in current for i in ids):
+        return True
+    meta = run_meta(scenario, [current[i] for i in ids], run.settings)
+    meta["version"] = run.meta["version"]  # a new package version alone does not make it stale
+    del meta["code"]  # nor new code
+    base = {k: v for k, v in run.meta.items() if k not in ("update", "diagnostics", "code")}
+    return io.config_hash(meta) != io.config_hash(base)
+
+
+def new_evidence(run: Run, priors_dir: str | Path | None = None) -> list[str]:
+    """Ids of the scenario's evidence records that ``run`` does not use yet."""
+    try:
+        library = Library.open(priors_dir)
+        records = evidence_for(library.scenario(run.name), library.evidence())
+    except ProbmodelError:
+        return []
+    used = set(run.meta.get("evidence_ids", []))
+    return [r.id for r in records if r.id not in used]
+
+
+def reusable_run(
+    path: str | Path, scenario: Scenario, evidence: list[Record], settings: SamplerSettings
+) -> Run | None:
+    """The run saved at ``path`` if sampling again would reproduce it, else ``None``.
+
+    Sampling is deterministic under a seed, so a saved fit of the same scenario, priors, evidence
+    records, sampler settings and seed, by the same probmodel code and sampling stack
+    (:func:`probmodel.io.code_fingerprint`), is exactly what a new fit would give. A file that
+    is missing, unreadable, updated by reweighting or made otherwise is never reused."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        run = Run.load(path)
+    except ProbmodelError:
+        return None
+    if "update" in run.meta:
+        return None
+    want = run_meta(scenario, evidence, settings)
+    have = {k: run.meta[k] for k in want if k in run.meta}
+    return run if io.config_hash(want) == io.config_hash(have) else None
+
