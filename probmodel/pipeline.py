@@ -92,17 +92,22 @@ def judgement(run: Run):
 REPORT_CACHE = ".probmodel-cache"
 
 
-def decision_inputs(run: Run, scenarios: list[Scenario]) -> dict[str, Any] | None:
+def decision_inputs(
+    run: Run, scenarios: list[Scenario], scores: xr.Dataset | None = None
+) -> dict[str, Any] | None:
     """The answers of :func:`probmodel.analysis.decisions.answer` and the draws and tables the
-    report's decision figures need (``None`` when the run's plan sets no deadline)."""
+    report's decision figures need (``None`` when the run's plan sets no deadline).
+
+    ``scores``: the scenarios already scored on the run, so no plan is scored twice.
+    """
     if run.plan.get("deadline_years") is None:
         return None
-    answers = answer(run, scenarios, fast=True)
+    answers = answer(run, scenarios, fast=True, scores=scores)
     own = next(s for s in scenarios if s.name == run.name)
     post = run.tree["posterior"].to_dataset()
     chosen = [s for s in scenarios if s.name in answers["decision_set"]]
     chosen.sort(key=lambda s: answers["decision_set"].index(s.name))
-    scores = score_plans(run, chosen)
+    scores = score_plans(run, chosen, scores)
     comparison = {
         s.name: {k: scores[k].sel(plan=s.name).values for k in ("cost_net_usd", "years",
                                                                  "success_rate")}
@@ -148,23 +153,35 @@ def report_inputs(
     prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
     prior, error, ppc = _checks(run, (prov or {}).get("conflicts"))
     summary = summarize(run, checks=checks_counts(prior, ppc))
-    plans = decisions = None
-    if scenarios and run.name in {s.name for s in scenarios}:
-        try:
-            plans = plan_rows(run, scenarios)
-            if memo_folder is None:
-                decisions = decision_inputs(run, scenarios)
-            else:
-                key = {
-                    "what": "decision_inputs",
-                    "run": run.name,
-                    "plan": run.plan,
-                    "constants": run.priors,
-                    "posterior": io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
-                    "candidates": [s.as_record() for s in scenarios],
-                    "code": io.code_fingerprint(),
-                }
-                decisions = cache.memoised(memo_folder, key, lambda: decision_inputs(run, scenarios))
-        except ProbmodelError:
-            plans = decisions = None
+    plans, decisions = plan_inputs(run, scenarios, memo_folder)
     return ReportInputs(summary, prov, prior, error, ppc, plans, decisions)
+
+
+def plan_inputs(
+    run: Run, scenarios: list[Scenario] | None, memo_folder: str | Path | None = None
+) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
+    """The report's plan table and decision analysis, every candidate plan scored once.
+
+    Both are ``None`` without scenarios, when the run's own scenario is not among them, or when a
+    candidate cannot be scored on this run; the decision analysis is memoised in ``memo_folder``.
+    """
+    if not scenarios or run.name not in {s.name for s in scenarios}:
+        return None, None
+    try:
+        scores = score_plans(run, scenarios)  # each plan scored once for the whole report
+        plans = plan_rows(run, scenarios, scores)
+        if memo_folder is None:
+            return plans, decision_inputs(run, scenarios, scores)
+        key = {
+            "what": "decision_inputs",
+            "run": run.name,
+            "plan": run.plan,
+            "constants": run.priors,
+            "posterior": io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
+            "candidates": [s.as_record() for s in scenarios],
+            "code": io.code_fingerprint(),
+        }
+        memo = cache.memoised(memo_folder, key, lambda: decision_inputs(run, scenarios, scores))
+        return plans, memo
+    except ProbmodelError:
+        return None, None

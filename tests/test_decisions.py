@@ -92,3 +92,23 @@ def test_a_plan_with_no_alternative_for_its_model_gets_no_value_of_information(l
     )
     result = answer(run, [library.scenario(n) for n in library.scenario_names()], fast=True)
     assert result["decision_set"] == ["paxton-2t"] and result["voi"] is None
+
+
+def test_a_report_scores_each_plan_once(prior_run, library, monkeypatch):
+    """The pipeline scores every candidate plan once and hands the scores to the plan table, the
+    budget answers, the value of information and the decision figures (issue 12)."""
+    import probmodel.analysis.plans as plans
+    from probmodel.pipeline import plan_inputs
+
+    scored = []
+    real = plans.draws_outcomes
+
+    def counting(post, plan, constants):
+        scored.append(plan)
+        return real(post, plan, constants)
+
+    monkeypatch.setattr(plans, "draws_outcomes", counting)
+    scenarios = [library.scenario(n) for n in library.scenario_names()]
+    rows, decisions = plan_inputs(prior_run, scenarios)
+    assert len(rows) == len(scenarios) and decisions["answers"]["voi"] is not None
+    assert len(scored) == len(scenarios)

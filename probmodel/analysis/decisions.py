@@ -30,10 +30,15 @@ def same_goal(plan, other) -> bool:
     return plan.model_params == other.model_params and plan.token_target == other.token_target
 
 
-def jcl_table(run, scenarios: list[Scenario], deadline: float, level: float = LEVEL):
+def jcl_table(
+    run, scenarios: list[Scenario], deadline: float, level: float = LEVEL, scores=None
+):
     """Per plan: the budget for ``level`` joint confidence of finishing by ``deadline``, and the
-    budget for also reaching the plan's own performance target in the same draws."""
-    scores = score_plans(run, scenarios)
+    budget for also reaching the plan's own performance target in the same draws.
+
+    ``scores``: plans already scored on this run (:func:`score_plans`), reused, not re-scored.
+    """
+    scores = score_plans(run, scenarios, scores)
     rows = []
     for s in scenarios:
         ds = scores.sel(plan=s.name)
@@ -64,6 +69,7 @@ def answer(
     penalty_usd: float | None = None,
     outcome: str = "cost_net_usd",
     fast: bool = False,
+    scores=None,
 ) -> dict[str, Any]:
     """The four answers, with the numbers behind them (JSON-able).
 
@@ -82,6 +88,8 @@ def answer(
     fast : bool
         Thinner settings for the report (:data:`FAST_RANKING`, :data:`FAST_VOI`): the same
         estimators on fewer resamples, so intervals and Monte Carlo errors are a little wider.
+    scores : xarray.Dataset, optional
+        The candidates already scored on this run (:func:`score_plans`); reused, not re-scored.
     """
     from probmodel.analysis.sensitivity import variance_ranking
     from probmodel.analysis.voi import voi_table
@@ -105,7 +113,7 @@ def answer(
             seen.add(key)
             unique.append(s)
     scenarios = unique
-    rows, _ = jcl_table(run, scenarios, deadline, level)
+    rows, scores = jcl_table(run, scenarios, deadline, level, scores)
     own = next(r for r in rows if r["scenario"] == run.name)
     reachable = [r for r in rows if r["jcl_budget_usd"] is not None]
     cheapest = min(reachable, key=lambda r: r["jcl_budget_usd"]) if reachable else None
@@ -129,7 +137,11 @@ def answer(
     voi = None  # no alternative plan for the same model: nothing to choose between
     if len(decision) > 1:
         voi = voi_table(
-            run, [s for s in scenarios if s.name in decision], penalty, **(fast and FAST_VOI or {})
+            run,
+            [s for s in scenarios if s.name in decision],
+            penalty,
+            scores=scores,
+            **(fast and FAST_VOI or {}),
         )
     top_voi = None
     if top is not None and voi is not None:

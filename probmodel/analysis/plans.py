@@ -28,10 +28,19 @@ def run_constants(run) -> dict[str, float]:
     }
 
 
-def score_plans(run, scenarios: list[Scenario]) -> xr.Dataset:
-    """Outcomes of each scenario's plan on ``run``'s posterior draws, stacked along ``plan``."""
+def score_plans(
+    run, scenarios: list[Scenario], scores: xr.Dataset | None = None
+) -> xr.Dataset:
+    """Outcomes of each scenario's plan on ``run``'s posterior draws, stacked along ``plan``.
+
+    ``scores``, when given, is an earlier result of this function on the same run: the plans it
+    already holds are selected from it rather than scored again (a report scores each plan once).
+    """
     if not scenarios:
         raise ValueError("score_plans needs at least one scenario.")
+    names = [s.name for s in scenarios]
+    if scores is not None and set(names) <= set(scores["plan"].values.tolist()):
+        return scores.sel(plan=names)
     post = run.tree["posterior"].to_dataset()
     constants = run_constants(run)
     scored = [draws_outcomes(post, s.plan, constants) for s in scenarios]
@@ -42,7 +51,7 @@ def plan_rows(
     run, scenarios: list[Scenario], scores: xr.Dataset | None = None
 ) -> list[dict[str, Any]]:
     """One row per plan: cost, years and success percentiles and the plan's own risks."""
-    scores = score_plans(run, scenarios) if scores is None else scores
+    scores = score_plans(run, scenarios, scores)
     return [
         outcome_row(s.name, s.title, vars(s.plan), scores.sel(plan=s.name), sorted(s.overrides))
         for s in scenarios

@@ -354,6 +354,7 @@ def voi_table(
     *,
     se_top: int | None = SE_TOP,
     n_boot: int = N_BOOT_EVPPI,
+    scores=None,
 ) -> dict[str, Any]:
     """EVPI of the choice between the scenarios' plans, and the EVPPI of every sampled parameter.
 
@@ -383,6 +384,9 @@ def voi_table(
         How many of the highest-EVPPI parameters get a bootstrap standard error (``None``: all).
     n_boot : int
         Bootstrap resamples per EVPPI standard error.
+    scores : xarray.Dataset, optional
+        The plans already scored on this run (:func:`probmodel.analysis.plans.score_plans`);
+        reused rather than scored again.
 
     Returns
     -------
@@ -420,7 +424,7 @@ def voi_table(
                     f"parameter {name!r} is not sampled in this run.{did_you_mean(name, available)}"
                 )
     try:
-        scores = score_plans(run, scenarios)
+        scores = score_plans(run, scenarios, scores)
     except KeyError as err:
         raise InvalidArgumentError(
             f"world parameter {err.args[0]!r} is neither in the run's draws nor fixed: re-sample "
