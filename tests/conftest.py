@@ -97,8 +97,8 @@ def prior_run(library):
     import pymc as pm
     import xarray as xr
 
-    from probmodel.sampling import Run, SamplerSettings, run_meta
     from probmodel.model import build_model
+    from probmodel.sampling import Run, SamplerSettings, run_meta
 
     scenario = library.scenario("seed-cotrain")
     model = build_model(scenario)
@@ -111,8 +111,8 @@ def prior_draws(scenario, draws: int, seed: int):
     """Prior draws (one chain) of a scenario's world parameters and outcomes, without evidence."""
     import pymc as pm
 
-    from probmodel.sampling import FORWARD_COMPILE
     from probmodel.model import build_model
+    from probmodel.sampling import FORWARD_COMPILE
 
     model = build_model(scenario)
     prior = pm.sample_prior_predictive(

@@ -81,8 +81,8 @@ def test_a_plan_with_no_alternative_for_its_model_gets_no_value_of_information(l
     import pymc as pm
     import xarray as xr
 
-    from probmodel.sampling import Run, SamplerSettings, run_meta
     from probmodel.model import build_model
+    from probmodel.sampling import Run, SamplerSettings, run_meta
 
     scenario = library.scenario("paxton-2t")  # the only plan with a 2T-token target
     prior = pm.sample_prior_predictive(draws=300, model=build_model(scenario), random_seed=2)

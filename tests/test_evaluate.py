@@ -29,8 +29,8 @@ def cotrain(library):
 def pymc_prior(cotrain):
     import pymc as pm
 
-    from probmodel.sampling import FORWARD_COMPILE
     from probmodel.model import build_model
+    from probmodel.sampling import FORWARD_COMPILE
 
     prior = pm.sample_prior_predictive(
         draws=N_PYMC, model=build_model(cotrain), random_seed=5, compile_kwargs=FORWARD_COMPILE

@@ -104,8 +104,8 @@ def simulate_evidence(model, n: int, seed: int, score_clip=SIMULATED_SCORE_CLIP)
     """
     import pymc as pm
 
-    from probmodel.sampling import FORWARD_COMPILE
     from probmodel.model import EVIDENCE_VARS
+    from probmodel.sampling import FORWARD_COMPILE
 
     observed = [name for name in EVIDENCE_VARS if name in model.named_vars]
     if not observed:

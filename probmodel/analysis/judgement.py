@@ -192,7 +192,7 @@ def judgement_report(
             results[outcome] = OutcomeJudgement(outcome, scale, 0.0)
             continue
 
-        def first_order(other):
+        def first_order(other, y=y, var=var, tr=tr):
             return float(np.clip(np.mean((y - y.mean()) * (tr(other) - y.mean())) / var, 0, 1))
 
         drivers = {p: first_order(singles[p][outcome]) for p in judgement}

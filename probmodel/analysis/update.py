@@ -35,9 +35,9 @@ import xarray as xr
 from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
-from probmodel.sampling import FORWARD_COMPILE, Run, run_meta
 from probmodel.model import EVIDENCE_VARS, build_model, record_of
 from probmodel.run import is_stale
+from probmodel.sampling import FORWARD_COMPILE, Run, run_meta
 from probmodel.specs.library import Library, read_evidence_file
 
 """Largest Pareto k at which PSIS weights are trusted (the usual limit)."""
