@@ -28,7 +28,7 @@ on unseen tasks; its equations and the reason for each choice are in that functi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
@@ -51,58 +51,116 @@ PATHWAYS: tuple[str, ...] = ("real", "sim", "video", "world_model")
 """Data pathways (seed 002's table): real demonstration on the fleet, generative simulation,
 internet/human video, world-model generated data."""
 
-WORLD_PARAMETERS: dict[str, str] = {
-    "tokens_per_parameter": "training tokens per model parameter for compute-optimal training",
-    "control_rate_hz": "policy control rate, steps per second [Hz]",
-    "tokens_per_step": "predictive tokens per control step [tokens/step]",
-    "useful_hours_per_day": "useful data-collection hours per robot per operating day [h/day]",
-    "operating_days_per_year": "operating days per robot per year [days/year]",
-    "sim_transfer": "population median value of a simulated token [real-token equivalents]",
-    "sim_transfer_sd": "between-study sd of log sim transfer [log ratio]",
-    "sim_speedup": "simulated tokens per robot-year equivalent / real tokens per robot-year [ratio]",
-    "unit_cost_usd": "purchase cost of one robot [USD/robot]",
-    "backup_share": "spare robots bought per active robot [fraction]",
-    "maintenance_share": "yearly maintenance as a share of CAPEX [fraction/year]",
-    "operators_per_robot": "supervising operators per active robot [FTE/robot]",
-    "operator_wage_usd_per_hour": "fully loaded operator cost [USD/h]",
-    "staff_overhead": "total people cost / operator cost (engineers, safety, management) [ratio]",
-    "facilities_usd_per_robot_year": "facilities, safety and compliance [USD/robot-year]",
-    "compute_usd_per_robot_year": "on-robot compute [USD/robot-year]",
-    "storage_usd_per_data_hour": "storing one hour of collected robot data [USD/h of data]",
-    "site_usd": "opening and running collection at one more distinct site [USD/site]",
-    "sim_compute_usd_per_token": "compute cost of one simulated token [USD/token]",
-    "sim_available_years": "years until generative simulation yields usable data at scale [years]",
-    "sim_environments": "distinct environments a generative-simulation pipeline provides [count]",
-    "video_transfer": "population median value of a human-video token [real-token equivalents]",
-    "video_transfer_sd": "between-study sd of log video transfer [log ratio]",
-    "video_usd_per_hour": "acquiring and processing one hour of human video [USD/h]",
-    "video_hours_per_year": "hours of usable human video a pipeline delivers per year [h/year]",
-    "video_environments": "distinct environments in a human-video corpus [count]",
-    "world_model_transfer": "population median value of a world-model token [real-token equivalents]",
-    "world_model_transfer_sd": "between-study sd of log world-model transfer [log ratio]",
-    "world_model_usd_per_hour": "generating one hour of world-model data [USD/h]",
-    "world_model_hours_per_year": "hours a world-model pipeline generates per year [h/year]",
-    "world_model_available_years": "years until world models yield usable robot data [years]",
-    "world_model_environments": "distinct environments world-model data covers [count]",
-    "cross_embodiment_transfer": "population median value of another robot's token [real-token equivalents]",
-    "cross_embodiment_transfer_sd": "between-study sd of log cross-embodiment transfer [log ratio]",
-    "hardware_generation_years": "mean time between robot hardware generations [years]",
-    "hardware_value_retained": "value a token keeps when the hardware changes generation [ratio]",
-    "reference_attainment": "unseen-task success at the reference data and model, as a share of the ceiling [ratio]",
-    "success_ceiling": "success on unseen tasks that unlimited diverse data approaches [fraction]",
-    "unseen_task_exponent_ratio": "data exponent on unseen tasks / data exponent over all studies [ratio]",
-    "seen_task_hazard_ratio": "hazard on trained tasks / hazard on unseen tasks, same data [ratio]",
-    "outcome_level_sd": "between-study sd of the log hazard around the performance equation [log ratio]",
-    "deployment_value_usd_per_hour": "value of one hour of a deployed robot's paid work [USD/h]",
-    "deployment_data_yield": "share of deployed working hours that yield training data [fraction]",
-    "data_exponent_mean": "population mean of the data-scaling exponent (error ~ D^-alpha)",
-    "data_exponent_sd": "between-study sd of the data-scaling exponent",
-    "diversity_exponent_mean": "population mean of the diversity exponent (environments, objects)",
-    "diversity_exponent_sd": "between-study sd of the diversity exponent",
+_WORLD: dict[str, tuple[str, str]] = {
+    "tokens_per_parameter": (
+        "training tokens per model parameter for compute-optimal training",
+        "tokens/parameter",
+    ),
+    "control_rate_hz": ("policy control rate, steps per second", "Hz"),
+    "tokens_per_step": ("predictive tokens per control step", "tokens/step"),
+    "useful_hours_per_day": ("useful data-collection hours per robot per operating day", "h/day"),
+    "operating_days_per_year": ("operating days per robot per year", "days/year"),
+    "sim_transfer": ("population median value of a simulated token", "real-token equivalents"),
+    "sim_transfer_sd": ("between-study sd of log sim transfer", "log ratio"),
+    "sim_speedup": (
+        "simulated tokens per robot-year equivalent / real tokens per robot-year",
+        "ratio",
+    ),
+    "unit_cost_usd": ("purchase cost of one robot", "USD/robot"),
+    "backup_share": ("spare robots bought per active robot", "fraction"),
+    "maintenance_share": ("yearly maintenance as a share of CAPEX", "fraction/year"),
+    "operators_per_robot": ("supervising operators per active robot", "FTE/robot"),
+    "operator_wage_usd_per_hour": ("fully loaded operator cost", "USD/h"),
+    "staff_overhead": (
+        "total people cost / operator cost (engineers, safety, management)",
+        "ratio",
+    ),
+    "facilities_usd_per_robot_year": ("facilities, safety and compliance", "USD/robot-year"),
+    "compute_usd_per_robot_year": ("on-robot compute", "USD/robot-year"),
+    "storage_usd_per_data_hour": ("storing one hour of collected robot data", "USD/h of data"),
+    "site_usd": ("opening and running collection at one more distinct site", "USD/site"),
+    "sim_compute_usd_per_token": ("compute cost of one simulated token", "USD/token"),
+    "sim_available_years": (
+        "years until generative simulation yields usable data at scale",
+        "years",
+    ),
+    "sim_environments": (
+        "distinct environments a generative-simulation pipeline provides",
+        "count",
+    ),
+    "video_transfer": ("population median value of a human-video token", "real-token equivalents"),
+    "video_transfer_sd": ("between-study sd of log video transfer", "log ratio"),
+    "video_usd_per_hour": ("acquiring and processing one hour of human video", "USD/h"),
+    "video_hours_per_year": ("hours of usable human video a pipeline delivers per year", "h/year"),
+    "video_environments": ("distinct environments in a human-video corpus", "count"),
+    "world_model_transfer": (
+        "population median value of a world-model token",
+        "real-token equivalents",
+    ),
+    "world_model_transfer_sd": ("between-study sd of log world-model transfer", "log ratio"),
+    "world_model_usd_per_hour": ("generating one hour of world-model data", "USD/h"),
+    "world_model_hours_per_year": ("hours a world-model pipeline generates per year", "h/year"),
+    "world_model_available_years": ("years until world models yield usable robot data", "years"),
+    "world_model_environments": ("distinct environments world-model data covers", "count"),
+    "cross_embodiment_transfer": (
+        "population median value of another robot's token",
+        "real-token equivalents",
+    ),
+    "cross_embodiment_transfer_sd": (
+        "between-study sd of log cross-embodiment transfer",
+        "log ratio",
+    ),
+    "hardware_generation_years": ("mean time between robot hardware generations", "years"),
+    "hardware_value_retained": (
+        "value a token keeps when the hardware changes generation",
+        "ratio",
+    ),
+    "reference_attainment": (
+        "unseen-task success at the reference data and model, as a share of the ceiling",
+        "ratio",
+    ),
+    "success_ceiling": (
+        "success on unseen tasks that unlimited diverse data approaches",
+        "fraction",
+    ),
+    "unseen_task_exponent_ratio": (
+        "data exponent on unseen tasks / data exponent over all studies",
+        "ratio",
+    ),
+    "seen_task_hazard_ratio": (
+        "hazard on trained tasks / hazard on unseen tasks, same data",
+        "ratio",
+    ),
+    "outcome_level_sd": (
+        "between-study sd of the log hazard around the performance equation",
+        "log ratio",
+    ),
+    "deployment_value_usd_per_hour": ("value of one hour of a deployed robot's paid work", "USD/h"),
+    "deployment_data_yield": (
+        "share of deployed working hours that yield training data",
+        "fraction",
+    ),
+    "data_exponent_mean": (
+        "population mean of the data-scaling exponent (error ~ D^-alpha)",
+        "exponent",
+    ),
+    "data_exponent_sd": ("between-study sd of the data-scaling exponent", "exponent"),
+    "diversity_exponent_mean": (
+        "population mean of the diversity exponent (environments, objects)",
+        "exponent",
+    ),
+    "diversity_exponent_sd": ("between-study sd of the diversity exponent", "exponent"),
 }
-"""Every world parameter, with its meaning and unit: cost and timeline, the pathways' priors
+"""Every world parameter -> (meaning, unit): cost and timeline, the pathways' priors
 (transfer value, cost, throughput, diversity, availability), hardware generations, the
-performance curve and the scaling-exponent populations that published curves inform."""
+performance curve and the scaling-exponent populations that published curves inform. The one
+source of each parameter's unit (a prior file may repeat it, and must agree)."""
+
+WORLD_UNITS: dict[str, str] = {name: unit for name, (_, unit) in _WORLD.items()}
+WORLD_PARAMETERS: dict[str, str] = {
+    name: f"{text} [{unit}]" for name, (text, unit) in _WORLD.items()
+}
+"""World parameter -> "meaning [unit]", the text shown beside it."""
 
 TRANSFERS: tuple[str, ...] = (
     "sim_transfer",
@@ -139,6 +197,25 @@ ROBOT_CLASSES = ("humanoid", "industrial-arm", "research-rig", "consumer-humanoi
 """Classes of robot a fleet may buy and a price may be for: humanoids and mobile manipulators
 sold for work, industrial arms, research rigs (ALOHA-style bimanual rigs, low-cost arms), and
 consumer humanoids (home robots at consumer prices)."""
+
+
+@dataclass(frozen=True)
+class PlanVariable:
+    """What a plan variable means, for tables, sweeps and error messages."""
+
+    label: str
+    unit: str = ""
+    when_none: str = "—"
+    """What ``None`` means for this variable (e.g. "solved for the deadline")."""
+    sweepable: bool = False
+    """Whether a sweep or an optimiser may vary it (numeric, and meaningful on a grid)."""
+
+
+def _var(default: Any, label: str, unit: str = "", when_none: str = "—", sweep: bool = False):
+    """A :class:`Plan` field with its :class:`PlanVariable` description as metadata."""
+    return field(
+        default=default, metadata={"variable": PlanVariable(label, unit, when_none, sweep)}
+    )
 
 
 @dataclass(frozen=True)
@@ -190,25 +267,37 @@ class Plan:
         A reference fleet for the "robot purchases avoided" outcome (the seed's $400M).
     """
 
-    model_params: float | None = 55e9
-    token_target: float | None = None
-    fleet_size: float | None = 5000.0
-    real_share: float = 1.0
-    video_share: float = 0.0
-    world_model_share: float = 0.0
-    sim_generation: Literal["on_fleet", "separate"] = "on_fleet"
-    data_goal: Literal["raw_tokens", "effective_tokens"] = "raw_tokens"
-    collection_years: float | None = None
-    sites: float = REFERENCE_ENVIRONMENTS
-    embodiments: float = 1.0
-    pooled_hours: float = 0.0
-    deployed: bool = False
-    work_hours_per_day: float | None = None
-    deadline_years: float | None = None
-    budget_usd: float | None = None
-    performance_target: float | None = None
-    robot_class: str = "humanoid"
-    baseline_fleet: float | None = None
+    model_params: float | None = _var(
+        55e9, "model size", "parameters", "not used (fixed token target)", sweep=True
+    )
+    token_target: float | None = _var(None, "token target", "tokens", "from the model size")
+    fleet_size: float | None = _var(
+        5000.0, "active fleet", "robots", "solved for the deadline", sweep=True
+    )
+    real_share: float = _var(1.0, "real share of raw tokens", "fraction", sweep=True)
+    video_share: float = _var(0.0, "human-video share of raw tokens", "fraction", sweep=True)
+    world_model_share: float = _var(0.0, "world-model share of raw tokens", "fraction", sweep=True)
+    sim_generation: Literal["on_fleet", "separate"] = _var("on_fleet", "where simulation runs")
+    data_goal: Literal["raw_tokens", "effective_tokens"] = _var("raw_tokens", "how much to collect")
+    collection_years: float | None = _var(
+        None, "fixed collection time", "years", "until the token goal is met", sweep=True
+    )
+    sites: float = _var(REFERENCE_ENVIRONMENTS, "distinct real environments", "sites", sweep=True)
+    embodiments: float = _var(1.0, "robot embodiments in the fleet", "embodiments", sweep=True)
+    pooled_hours: float = _var(0.0, "other robots' data pooled in", "h", sweep=True)
+    deployed: bool = _var(False, "fleet does paid work", "", "no")
+    work_hours_per_day: float | None = _var(
+        None, "paid working hours per robot-day", "h/day", sweep=True
+    )
+    deadline_years: float | None = _var(None, "deadline", "years", "no deadline set", sweep=True)
+    budget_usd: float | None = _var(None, "budget", "USD", "no budget set", sweep=True)
+    performance_target: float | None = _var(
+        None, "performance target (success on unseen tasks)", "fraction", "none set", sweep=True
+    )
+    robot_class: str = _var("humanoid", "robot class bought")
+    baseline_fleet: float | None = _var(
+        None, "baseline fleet (purchases avoided)", "robots", "none"
+    )
 
     @property
     def solves_fleet(self) -> bool:
@@ -233,6 +322,11 @@ class Plan:
     def uses(self) -> dict[str, Any]:
         """Whether the plan uses each pathway (share above zero; arrays for a grid of plans)."""
         return {p: _positive(s) for p, s in self.shares.items()}
+
+
+PLAN_VARIABLES: dict[str, PlanVariable] = {f.name: f.metadata["variable"] for f in fields(Plan)}
+"""Every plan variable, in file order: the one vocabulary that scenario files, sweeps, the
+optimiser and the report's plan table use."""
 
 
 def _positive(x):
@@ -305,6 +399,13 @@ MEASURABLE_DERIVED = {
     "tokens_per_hour": tokens_per_hour,
 }
 """Plan-free derived world quantities that an evidence record may measure (besides parameters)."""
+DERIVED_UNITS: dict[str, str] = {
+    "tokens_per_robot_year": "tokens/robot-year",
+    "data_hours_per_robot_year": "h/robot-year",
+    "people_usd_per_robot_year": "USD/robot-year",
+    "tokens_per_hour": "tokens/h",
+}
+"""Units of :data:`MEASURABLE_DERIVED` (as their docstrings say)."""
 DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     "tokens_per_robot_year": ("control_rate_hz", "tokens_per_step", "useful_hours_per_day",
                               "operating_days_per_year"),
@@ -619,40 +720,60 @@ def outcomes(w: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
     return out
 
 
-OUTCOMES: dict[str, str] = {
-    "cost_total_usd": "total cost of the plan [USD]",
-    "cost_net_usd": "total cost less the value of the deployed fleet's paid work [USD]",
-    "years": "time until all the data is in [years]",
-    "success_rate": "predicted success rate on unseen tasks [fraction]",
-    "effective_hours": "transfer-weighted hours of robot experience [real-robot hours]",
-    "effective_tokens": "transfer-weighted tokens [real-token equivalents]",
-    "coverage": "effective tokens / compute-optimal token target [ratio]",
-    "effective_environments": "effective number of distinct environments in the data (inverse Simpson over effective hours) [count]",
-    "hardware_retention": "mean value robot data keeps across hardware generations [fraction]",
-    "collection_years": "time the fleet spends collecting [years]",
-    "robot_years": "robot-years of collection, real plus simulated equivalents [robot-years]",
-    "robot_years_real": "robot-years of real collection [robot-years]",
-    "robot_years_sim": "robot-year equivalents of simulation [robot-years]",
-    "robots_needed": "robots needed to finish by the deadline [robots]",
-    "fleet_size": "active robots collecting data [robots]",
-    "token_target": "compute-optimal token target of the model [tokens]",
-    "tokens_needed": "raw tokens to collect, all pathways [tokens]",
-    "tokens_real": "real tokens to collect [tokens]",
-    "tokens_sim": "simulated tokens to generate [tokens]",
-    "tokens_video": "human-video tokens to acquire [tokens]",
-    "tokens_world_model": "world-model tokens to generate [tokens]",
-    "hours_real": "hours of real robot data [h]",
-    "hours_sim": "hours of simulated data [h]",
-    "hours_video": "hours of human video [h]",
-    "hours_world_model": "hours of world-model data [h]",
-    "tokens_per_robot_year": "real tokens one robot collects per year [tokens/robot-year]",
-    "collection_hours_per_year": "hours of robot data the fleet collects per year [h/year]",
-    "opex_usd_per_year": "yearly operating cost [USD/year]",
-    "deployment_value_usd": "value of the deployed fleet's paid work over the plan [USD]",
-    "capex_saved_usd": "robot purchases avoided against the baseline fleet, before backups [USD]",
+_OUTCOMES: dict[str, tuple[str, str]] = {
+    "cost_total_usd": ("total cost of the plan", "USD"),
+    "cost_net_usd": ("total cost less the value of the deployed fleet's paid work", "USD"),
+    "years": ("time until all the data is in", "years"),
+    "success_rate": ("predicted success rate on unseen tasks", "fraction"),
+    "effective_hours": ("transfer-weighted hours of robot experience", "real-robot hours"),
+    "effective_tokens": ("transfer-weighted tokens", "real-token equivalents"),
+    "coverage": ("effective tokens / compute-optimal token target", "ratio"),
+    "effective_environments": (
+        "effective number of distinct environments in the data (inverse Simpson over effective hours)",
+        "count",
+    ),
+    "hardware_retention": ("mean value robot data keeps across hardware generations", "fraction"),
+    "collection_years": ("time the fleet spends collecting", "years"),
+    "robot_years": ("robot-years of collection, real plus simulated equivalents", "robot-years"),
+    "robot_years_real": ("robot-years of real collection", "robot-years"),
+    "robot_years_sim": ("robot-year equivalents of simulation", "robot-years"),
+    "robots_needed": ("robots needed to finish by the deadline", "robots"),
+    "fleet_size": ("active robots collecting data", "robots"),
+    "token_target": ("compute-optimal token target of the model", "tokens"),
+    "tokens_needed": ("raw tokens to collect, all pathways", "tokens"),
+    "tokens_real": ("real tokens to collect", "tokens"),
+    "tokens_sim": ("simulated tokens to generate", "tokens"),
+    "tokens_video": ("human-video tokens to acquire", "tokens"),
+    "tokens_world_model": ("world-model tokens to generate", "tokens"),
+    "hours_real": ("hours of real robot data", "h"),
+    "hours_sim": ("hours of simulated data", "h"),
+    "hours_video": ("hours of human video", "h"),
+    "hours_world_model": ("hours of world-model data", "h"),
+    "tokens_per_robot_year": ("real tokens one robot collects per year", "tokens/robot-year"),
+    "collection_hours_per_year": ("hours of robot data the fleet collects per year", "h/year"),
+    "opex_usd_per_year": ("yearly operating cost", "USD/year"),
+    "deployment_value_usd": ("value of the deployed fleet's paid work over the plan", "USD"),
+    "capex_saved_usd": (
+        "robot purchases avoided against the baseline fleet, before backups",
+        "USD",
+    ),
 }
-"""Scalar outcomes, in report order, with meaning and unit; ``cost`` (by component) is the one
+"""Scalar outcomes, in report order -> (meaning, unit); ``cost`` (by component) is the one
 vector outcome."""
+
+OUTCOME_UNITS: dict[str, str] = {name: unit for name, (_, unit) in _OUTCOMES.items()}
+OUTCOMES: dict[str, str] = {name: f"{text} [{unit}]" for name, (text, unit) in _OUTCOMES.items()}
+"""Outcome -> "meaning [unit]", the text shown beside it."""
+
+
+def unit(name: str) -> str:
+    """The unit of a world parameter, outcome or cost component (``""`` for other names)."""
+    if name.startswith("cost_") and name not in OUTCOME_UNITS:
+        return "USD"
+    for table in (WORLD_UNITS, OUTCOME_UNITS, DERIVED_UNITS):
+        if name in table:
+            return table[name]
+    return ""
 
 
 def description(name: str) -> str | None:

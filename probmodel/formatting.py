@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from probmodel.equations import MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS
+from probmodel.equations import unit
 
 SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
@@ -85,13 +85,8 @@ def fmt_share(x: float | None) -> str:
 
 
 def unit_of(name: str) -> str:
-    """The unit of an outcome or world parameter, read from the ``[...]`` of its description."""
-    if name.startswith("cost_") and name != "cost_total_usd":
-        return "USD"
-    text = OUTCOMES.get(name) or WORLD_PARAMETERS.get(name) or ""
-    if not text and name in MEASURABLE_DERIVED:
-        text = MEASURABLE_DERIVED[name].__doc__ or ""
-    return text[text.rfind("[") + 1 : text.rfind("]")] if "[" in text else ""
+    """The unit of an outcome, world parameter or derived quantity (:func:`equations.unit`)."""
+    return unit(name)
 
 
 def fmt_value(name: str, x: float | None, with_unit: bool = True) -> str:

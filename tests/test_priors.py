@@ -13,9 +13,9 @@ from probmodel.specs.priors import merge_override, parse_prior
 BASE = {"unit": "Hz", "point": 8.0, "source": "s", "reason": "r"}
 
 
-def _parse(table):
+def _parse(table, name="x"):
     problems = ProblemCollector("test.toml")
-    spec = parse_prior("x", {**BASE, **table}, problems)
+    spec = parse_prior(name, {**BASE, **table}, problems)
     return spec, problems.problems
 
 
@@ -104,3 +104,41 @@ def test_numpy_draws_match_the_preliz_distribution(family, params):
     lo, hi = (float(b) for b in reference.support)
     assert draws.min() >= lo and draws.max() <= hi
     np.testing.assert_array_equal(draws[:100], spec.sample(n, np.random.default_rng(7))[:100])
+
+
+def test_units_have_one_source_the_model():
+    """A prior file may repeat a parameter's unit but cannot contradict the model's (issue 12):
+    the shipped world file agrees everywhere, and a wrong unit is refused with file, key, value."""
+    import tomllib
+
+    from probmodel.equations import WORLD_UNITS
+    from probmodel.formatting import unit_of
+
+    from conftest import SHIPPED
+
+    world = tomllib.loads((SHIPPED / "world.toml").read_text())
+    for name, table in world.items():
+        assert table.get("unit", WORLD_UNITS[name]) == WORLD_UNITS[name] == unit_of(name)
+    spec, problems = _parse({**world["control_rate_hz"], "unit": "kHz"}, name="control_rate_hz")
+    assert spec is None and problems[0].key == "control_rate_hz.unit"
+    assert "'Hz'" in problems[0].message and problems[0].value == "kHz"
+    spec, problems = _parse({k: v for k, v in world["control_rate_hz"].items() if k != "unit"},
+                            name="control_rate_hz")  # fmt: skip
+    assert not problems and spec.unit == "Hz"
+
+
+def test_the_plan_vocabulary_comes_from_the_plan_fields():
+    """Scenario keys, sweep axes and the report's plan table all read Plan's own fields."""
+    from dataclasses import fields
+
+    from probmodel.analysis.sweep import SWEEPABLE
+    from probmodel.equations import Plan
+    from probmodel.report.html import plan_rows
+    from probmodel.specs.scenario import PLAN_KEYS
+
+    names = [f.name for f in fields(Plan)]
+    assert PLAN_KEYS == set(names)
+    assert set(SWEEPABLE) < set(names) and "sim_generation" not in SWEEPABLE
+    rows = plan_rows(vars(Plan(fleet_size=None, real_share=0.2, deadline_years=5)))
+    assert [r[0] for r in rows][:3] == ["model size", "token target", "active fleet"]
+    assert rows[2][2] == "solved for the deadline" and rows[3][2] == "20%"

@@ -19,24 +19,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, Plan, outcomes
+from probmodel.equations import NEW_DEPLOYMENT, PLAN_VARIABLES, WORLD_PARAMETERS, Plan, outcomes
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
 
 SWEEPABLE = {
-    "fleet_size": "active robots [robots]",
-    "real_share": "share of raw tokens from real robots [fraction]",
-    "video_share": "share of raw tokens from human video [fraction]",
-    "world_model_share": "share of raw tokens from world models [fraction]",
-    "sites": "distinct real environments [count]",
-    "deadline_years": "deadline the plan is measured against [years]",
-    "collection_years": "fixed collection time [years]",
-    "model_params": "model size [parameters]",
-    "embodiments": "robot embodiments in the fleet [count]",
-    "pooled_hours": "other robots' data pooled in [h]",
-    "budget_usd": "budget the plan is measured against [USD]",
-    "performance_target": "success rate the plan aims for [fraction]",
-    "work_hours_per_day": "paid working hours per deployed robot per day [h/day]",
+    name: f"{v.label} [{v.unit}]" for name, v in PLAN_VARIABLES.items() if v.sweepable
 }
 """Plan variables a sweep may vary, with units."""
 

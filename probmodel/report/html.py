@@ -22,7 +22,13 @@ import numpy as np
 
 from probmodel import io
 from probmodel.constants import TAIL_P, Z90
-from probmodel.equations import MEASURABLE_DERIVED, OUTCOMES, WORLD_PARAMETERS, world_quantity
+from probmodel.equations import (
+    MEASURABLE_DERIVED,
+    OUTCOMES,
+    PLAN_VARIABLES,
+    WORLD_PARAMETERS,
+    world_quantity,
+)
 from probmodel.evidence import CONFIDENCE_WIDENING
 from probmodel.formatting import (
     fmt_count,
@@ -234,38 +240,49 @@ DATA_GOAL_TEXT = {
     "effective_tokens": "until transfer-weighted tokens reach the target (weak transfer costs money)",
 }
 
-PLAN_FIELDS: dict[str, tuple[str, Callable[[Any], str], str]] = {
-    "model_params": ("model size", lambda v: fmt_number(v, "parameters"), "not used (fixed token target)"),
-    "token_target": ("token target", lambda v: fmt_number(v, "tokens"), "from the model size"),
-    "fleet_size": ("active fleet", lambda v: fmt_count(v, "robots"), "solved for the deadline"),
-    "real_share": ("real share of raw tokens", fmt_pct, "—"),
-    "video_share": ("human-video share of raw tokens", fmt_pct, "—"),
-    "world_model_share": ("world-model share of raw tokens", fmt_pct, "—"),
-    "sim_generation": ("where simulation runs", lambda v: SIM_GENERATION_TEXT.get(v, str(v)), "—"),
-    "data_goal": ("how much to collect", lambda v: DATA_GOAL_TEXT.get(v, str(v)), "—"),
-    "collection_years": ("fixed collection time", fmt_years, "until the token goal is met"),
-    "sites": ("distinct real environments", lambda v: fmt_count(v, "sites"), "—"),
-    "embodiments": ("robot embodiments in the fleet", fmt_count, "—"),
-    "pooled_hours": ("other robots' data pooled in", lambda v: fmt_count(v, "h"), "—"),
-    "deployed": ("fleet does paid work", lambda v: "yes" if v else "no", "no"),
-    "work_hours_per_day": ("paid working hours per robot-day", lambda v: fmt_number(v, "h"), "—"),
-    "deadline_years": ("deadline", fmt_years, "no deadline set"),
-    "budget_usd": ("budget", fmt_usd, "no budget set"),
-    "performance_target": ("performance target (success on unseen tasks)", fmt_share, "none set"),
-    "baseline_fleet": ("baseline fleet (purchases avoided)", lambda v: fmt_count(v, "robots"), "none"),
-}  # fmt: skip
-"""Plan key -> (label, formatter, text when the value is None)."""
+PLAN_TEXT: dict[str, Callable[[Any], str]] = {
+    "sim_generation": lambda v: SIM_GENERATION_TEXT.get(v, str(v)),
+    "data_goal": lambda v: DATA_GOAL_TEXT.get(v, str(v)),
+    "deployed": lambda v: "yes" if v else "no",
+    "robot_class": str,
+}
+"""Plan variables shown as words rather than as a number in their unit."""
+
+
+def plan_value(name: str, value: Any) -> str:
+    """A plan variable's value as the plan table shows it, in the variable's unit."""
+    if name in PLAN_TEXT:
+        return PLAN_TEXT[name](value)
+    unit = PLAN_VARIABLES[name].unit
+    if unit == "fraction":
+        return fmt_pct(value)
+    if unit == "years":
+        return fmt_years(value)
+    if unit == "USD":
+        return fmt_usd(value)
+    if unit in ("robots", "sites", "h"):
+        return fmt_count(value, unit)
+    if unit == "embodiments":
+        return fmt_count(value)
+    return fmt_number(value, unit)
 
 
 def plan_rows(plan: dict[str, Any]) -> list[list[Any]]:
-    """Rows of the plan table in a fixed order, unknown keys last and shown as given."""
+    """Rows of the plan table in the order of :data:`PLAN_VARIABLES`, unknown keys last and
+    shown as given."""
     rows = []
-    for key in [*PLAN_FIELDS, *sorted(k for k in plan if k not in PLAN_FIELDS)]:
+    for key in [*PLAN_VARIABLES, *sorted(k for k in plan if k not in PLAN_VARIABLES)]:
         if key not in plan:
             continue
-        label, fmt, none_text = PLAN_FIELDS.get(key, (key, str, "—"))
         value = plan[key]
-        shown = none_text if value is None else fmt(value)
+        variable = PLAN_VARIABLES.get(key)
+        if variable is None:
+            label, shown = key, "—" if value is None else str(value)
+        else:
+            label, shown = (
+                variable.label,
+                variable.when_none if value is None else plan_value(key, value),
+            )
         rows.append([label, Html(f"<code>{esc(key)}</code>"), shown])
     return rows
 

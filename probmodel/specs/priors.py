@@ -16,7 +16,8 @@ or as an interval holding ``mass`` of the probability (90% by default), as squig
 interval is the P5-P95 range). ``method = "preliz-maxent"`` asks PreliZ's ``maxent`` for the
 maximum-entropy member of the family with that mass inside the interval (any family; the tails need
 not be equal). The resolved parameters and the method are kept in the spec, so a saved run records
-exactly which distribution was used.
+exactly which distribution was used. A parameter's unit comes from the model
+(:data:`probmodel.equations.WORLD_UNITS`); a ``unit`` key in the file is optional and must agree.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from probmodel.elicitation import from_interval
+from probmodel.equations import WORLD_UNITS
 from probmodel.errors import MISSING, ProblemCollector
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -50,7 +52,7 @@ PRIOR_KEYS = {
     "point", "unit", "description", "source", "reason",
 }  # fmt: skip
 DISTRIBUTION_KEYS = {"distribution", "params", "interval", "mass", "method", "lower", "upper"}
-REQUIRED_TEXT = ("unit", "source", "reason")
+REQUIRED_TEXT = ("source", "reason")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ class PriorSpec:
     method : str
         ``"params"`` (given explicitly), ``"exact"`` or ``"preliz-maxent"`` (from an interval).
     interval, mass : the elicited interval and its probability mass, when given.
-    unit, description, source, reason : provenance shown in reports.
+    unit : the parameter's unit, from :data:`probmodel.equations.WORLD_UNITS` (a file may
+        repeat it in ``unit = ...`` and must agree).
+    description, source, reason : provenance shown in reports.
     """
 
     name: str
@@ -222,6 +226,14 @@ def _parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec
     for key in REQUIRED_TEXT:
         if not isinstance(table.get(key), str) or not table.get(key, "").strip():
             problems.add(f"{name}.{key}", table.get(key, MISSING), "required text is missing.")
+    unit = WORLD_UNITS.get(name, table.get("unit", ""))  # unknown names are reported elsewhere
+    if "unit" in table and table["unit"] != unit:
+        problems.add(
+            f"{name}.unit",
+            table["unit"],
+            f"the model measures {name} in {unit!r}: write that, or leave the key out "
+            "(units come from probmodel.equations).",
+        )
 
     family = table.get("distribution", MISSING)
     if family is MISSING:
@@ -249,7 +261,7 @@ def _parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec
         params=params,
         point=point,
         method=method,
-        unit=table["unit"],
+        unit=unit,
         source=table["source"],
         reason=table["reason"],
         description=table.get("description", ""),

@@ -32,6 +32,7 @@ from typing import Any
 
 from probmodel.equations import (
     DATA_GOALS,
+    PLAN_VARIABLES,
     REFERENCE_ENVIRONMENTS,
     ROBOT_CLASSES,
     WORLD_PARAMETERS,
@@ -42,11 +43,7 @@ from probmodel.specs.priors import PriorSpec, merge_override, parse_prior
 
 SCENARIO_KEYS = {"title", "description", "source", "plan", "priors", "evidence"}
 SHARE_KEYS = {"real_share": 1.0, "video_share": 0.0, "world_model_share": 0.0}
-PLAN_KEYS = {
-    "model_params", "token_target", "fleet_size", *SHARE_KEYS, "sim_generation", "data_goal",
-    "collection_years", "sites", "embodiments", "pooled_hours", "deployed", "work_hours_per_day",
-    "deadline_years", "budget_usd", "performance_target", "robot_class", "baseline_fleet",
-}  # fmt: skip
+PLAN_KEYS = set(PLAN_VARIABLES)
 SIM_GENERATION = ("on_fleet", "separate")
 
 
