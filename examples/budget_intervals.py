@@ -25,8 +25,8 @@ for name in ("seed-real-only", "seed-cotrain"):
     print(f"  years P50 {years['p50']:.1f}  P80 {years['p80']:.1f}  P90 {years['p90']:.1f}")
     print(f"  80% interval of total cost: ${cost['p10'] / 1e9:.2f}B - ${cost['p90'] / 1e9:.2f}B")
     print(
-        f"  P(cost > ${risk['budget_usd'] / 1e9:.0f}B) = {risk['p_cost_over_budget']:.0%}, "
-        f"P(years > {risk['deadline_years']:g}) = {risk['p_years_over_deadline']:.0%}"
+        f"  P(cost <= ${risk['budget_usd'] / 1e9:.0f}B) = {risk['p_cost_within_budget']:.0%}, "
+        f"P(years <= {risk['deadline_years']:g}) = {risk['p_on_time']:.0%}"
     )
 
     # Other fleet sizes, scored on the same posterior draws (no re-sampling).

@@ -7,7 +7,7 @@ The user flow, top to bottom::
     scenario = pmod.load_scenario("seed-cotrain")          # spec files -> validated spec
     pmod.point(scenario)                                    # the seed's arithmetic, no sampling
     run = pmod.fit(scenario)                                # PyMC/nutpie -> xarray.DataTree
-    summary = pmod.summarize(run)                           # risk: percentiles, P(over budget), ...
+    summary = pmod.summarize(run)                           # risk: percentiles, P(within budget), ...
     run.save("results/seed-cotrain.nc")                     # netCDF with config hash
     pmod.write_report(run, "results/seed-cotrain.html")     # self-contained HTML report
 

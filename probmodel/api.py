@@ -103,8 +103,8 @@ REPORT_CACHE = ".probmodel-cache"
 
 
 def summarize(run: Run, ci_prob: float = 0.9, confidence: float = 0.8) -> dict[str, Any]:
-    """Risk summary of a run: posterior and prior outcomes, exceedance and joint risks,
-    diagnostics, the model checks' counts and the judgement shares
+    """Risk summary of a run: posterior and prior outcomes, the chances of staying within budget,
+    on time and on target (one by one and jointly), diagnostics, the model checks' counts and the judgement shares
     (:func:`probmodel.pipeline.summarize`); contingency is taken at ``confidence``."""
     from probmodel import pipeline
 

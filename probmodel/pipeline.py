@@ -59,8 +59,8 @@ def _checks(run: Run, conflict_rows=None):
 def summarize(
     run: Run, ci_prob: float = 0.9, confidence: float = 0.8, checks: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Risk summary of a run: posterior and prior outcomes, exceedance and joint risks,
-    diagnostics and the model checks' counts (point estimates outside the prior 90% interval,
+    """Risk summary of a run: posterior and prior outcomes, the chances of staying within budget,
+    on time and on target (one by one and jointly), diagnostics and the model checks' counts (point estimates outside the prior 90% interval,
     records in the posterior predictive tail); contingency is taken at ``confidence`` (P80 by
     default)."""
     if checks is None:

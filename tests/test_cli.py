@@ -39,8 +39,8 @@ def test_summary_json_has_the_risk_outputs(sampled, capsys):
     cost = post["outcomes"]["cost_total_usd"]
     assert cost["p10"] < cost["p50"] < cost["p80"] < cost["p90"]
     assert cost["contingency_p80"] == pytest.approx(cost["p80"] - cost["point"])
-    assert 0.0 <= post["risk"]["p_cost_over_budget"] <= 1.0
-    assert 0.0 <= post["risk"]["p_years_over_deadline"] <= 1.0
+    assert 0.0 <= post["risk"]["p_cost_within_budget"] <= 1.0
+    assert 0.0 <= post["risk"]["p_on_time"] <= 1.0
     assert summary["stale"] is False
     assert set(summary["diagnostics"]) >= {"max_r_hat", "min_ess_bulk", "divergences", "ok"}
 

@@ -10,8 +10,8 @@ from probmodel.analysis.risk import (
     describe_draws,
     expected_shortfall,
     joint_confidence_budget,
-    joint_probability,
     plan_risk,
+    risk_measures,
 )
 from probmodel.errors import InvalidArgumentError
 
@@ -48,7 +48,7 @@ def test_expected_shortfall_beyond_p90_matches_the_lognormal_cvar(cost):
 def test_joint_probability_of_independent_outcomes_is_the_product(cost):
     years = np.random.default_rng(4).uniform(0, 10, N)  # P(years <= 6) = 0.6
     budget = np.exp(MU + SIGMA * stats.norm.ppf(0.75))
-    p = joint_probability(cost, budget, years, 6.0)
+    p = risk_measures(cost, years, budget=budget, deadline=6.0)["p_cost_and_years_within"]
     assert p == pytest.approx(0.75 * 0.6, abs=0.005)
 
 
@@ -59,7 +59,7 @@ def test_jcl_budget_matches_the_closed_form_and_is_none_when_unreachable(cost):
     assert joint_confidence_budget(cost, years, 9.0, level) == pytest.approx(exact, rel=0.01)
     assert joint_confidence_budget(cost, years, 5.0, 0.8) is None  # only 50% on time at all
     b = joint_confidence_budget(cost, years, 9.0, 0.8)
-    assert joint_probability(cost, b, years, 9.0) >= 0.8
+    assert risk_measures(cost, years, budget=b, deadline=9.0)["p_cost_and_years_within"] >= 0.8
 
 
 def test_plan_risk_reports_every_joint_measure():
@@ -71,11 +71,31 @@ def test_plan_risk_reports_every_joint_measure():
     )
     plan = {"budget_usd": 1e9, "deadline_years": 5.0, "performance_target": 0.8, "fleet_size": 10}
     risk = plan_risk(plan, cost, years, success)
-    assert risk["p_cost_over_budget"] == pytest.approx(np.mean(cost > 1e9))
+    assert risk["p_cost_within_budget"] == pytest.approx(np.mean(cost <= 1e9))
+    assert risk["p_on_time"] == pytest.approx(np.mean(years <= 5))
     assert risk["p_cost_and_years_within"] == pytest.approx(np.mean((cost <= 1e9) & (years <= 5)))
     assert risk["p_cost_within_and_success_at_least_target"] == pytest.approx(
         np.mean((cost <= 1e9) & (success >= 0.8))
     )
     assert risk["jcl80_budget_usd"] is None and risk["jcl70_budget_usd"] is None  # 50% on time
     none = plan_risk({"fleet_size": 10}, cost, years, success)
-    assert none["p_cost_over_budget"] is None and none["jcl70_budget_usd"] is None
+    assert none["p_cost_within_budget"] is None and none["jcl70_budget_usd"] is None
+
+
+def test_one_definition_of_each_risk_measure_for_one_plan_or_many():
+    """The sweep's plans-x-draws measures are the single plan's, row by row, and the summary's
+    probabilities are the same numbers (one vocabulary: within budget, on time, on target)."""
+    rng = np.random.default_rng(8)
+    cost = rng.lognormal(MU, SIGMA, (3, 2000))
+    years, success = rng.uniform(0, 10, (3, 2000)), rng.uniform(size=(3, 2000))
+    budgets, deadline = np.array([5e8, 1e9, 2e9]), 6.0
+    many = risk_measures(cost, years, success, budgets, deadline, 0.5)
+    for i, budget in enumerate(budgets):
+        one = risk_measures(cost[i], years[i], success[i], budget, deadline, 0.5)
+        plan = {"budget_usd": budget, "deadline_years": deadline, "performance_target": 0.5}
+        risk = plan_risk(plan, cost[i], years[i], success[i])
+        for name, value in one.items():
+            assert many[name][i] == pytest.approx(float(value))
+            if name in risk:
+                assert risk[name] == pytest.approx(float(value))
+    assert np.isnan(risk_measures(cost, years, success)["p_on_time"]).all()  # no deadline set

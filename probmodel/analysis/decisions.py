@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from probmodel.analysis.plans import run_constants, score_plans
-from probmodel.analysis.risk import joint_confidence_budget
+from probmodel.analysis.risk import joint_confidence_budget, risk_measures
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
 
@@ -42,7 +40,9 @@ def jcl_table(
     rows = []
     for s in scenarios:
         ds = scores.sel(plan=s.name)
-        cost, years = ds["cost_net_usd"].values, ds["years"].values
+        cost, years = ds["cost_net_usd"].values.ravel(), ds["years"].values.ravel()
+        success = ds["success_rate"].values.ravel()
+        measures = risk_measures(cost, years, success, deadline=deadline)
         target = s.plan.performance_target
         rows.append(
             {
@@ -50,13 +50,13 @@ def jcl_table(
                 "title": s.title,
                 "jcl_budget_usd": joint_confidence_budget(cost, years, deadline, level),
                 "jcl_with_target_budget_usd": joint_confidence_budget(
-                    cost, years, deadline, level, ds["success_rate"].values, target
+                    cost, years, deadline, level, success, target
                 )
                 if target is not None
                 else None,
                 "performance_target": target,
-                "p_on_time": float(np.mean(years <= deadline)),
-                "success_p50": float(np.median(ds["success_rate"].values)),
+                "p_on_time": float(measures["p_on_time"]),
+                "success_p50": float(measures["success_p50"]),
             }
         )
     return rows, scores

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from probmodel.analysis.risk import risk_events
 from probmodel.analysis.sweep import STAT_DESCRIPTIONS, sweep
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
@@ -168,27 +169,23 @@ def _robustness(flat, scenario, order, objective, constraints, seed) -> dict[str
 
 
 def _constraint_draws(flat, scenario, constraints) -> list[tuple[np.ndarray, float]]:
-    """Per-draw indicators behind each chance constraint (plans x draws), for resampling."""
+    """Per-draw indicators behind each chance constraint (plans x draws), for resampling: the
+    events of :func:`probmodel.analysis.risk.risk_events`, so a constraint means what the
+    sweep's probability means."""
 
     def limit(name):
         if name in flat.coords:
-            return flat[name].values[:, None]
-        return np.full((flat.sizes["plan"], 1), getattr(scenario.plan, name), dtype=float)
+            return flat[name].values
+        return getattr(scenario.plan, name)
 
-    def on_time():
-        return flat["years_draws"].values <= limit("deadline_years")
-
-    def within():
-        return flat["cost_net_usd_draws"].values <= limit("budget_usd")
-
-    indicators = {
-        "p_on_time": on_time,
-        "p_cost_within_budget": within,
-        "p_success_at_least_target": lambda: (
-            flat["success_rate_draws"].values >= limit("performance_target")
-        ),
-        "p_cost_and_years_within": lambda: on_time() & within(),
-    }
-    return [(indicators[name](), level) for name, level in constraints.items()]
+    events = risk_events(
+        flat["cost_net_usd_draws"].values,
+        flat["years_draws"].values,
+        flat["success_rate_draws"].values,
+        limit("budget_usd"),
+        limit("deadline_years"),
+        limit("performance_target"),
+    )
+    return [(events[name], level) for name, level in constraints.items()]
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from probmodel.analysis.risk import plan_risk, risk_measures
 from probmodel.evaluate import draws_outcomes
 from probmodel.specs.scenario import Scenario
 
@@ -62,26 +63,19 @@ def outcome_row(
     name: str, title: str, plan: Mapping[str, Any], draws, prior_overrides=()
 ) -> dict[str, Any]:
     """A plan's row in a side-by-side table, from its draws of net cost, years and success."""
-    from probmodel.analysis.risk import plan_risk
-
     cost = np.asarray(draws["cost_net_usd"], dtype=float).ravel()
     years = np.asarray(draws["years"], dtype=float).ravel()
     success = np.asarray(draws["success_rate"], dtype=float).ravel()
+    measures = risk_measures(cost, years, success)
     risk = plan_risk(dict(plan), cost, years, success)
     return {
         "scenario": name,
         "title": title,
-        "cost_p50": float(np.median(cost)),
-        "cost_p80": float(np.quantile(cost, 0.8)),
-        "years_p50": float(np.median(years)),
-        "years_p80": float(np.quantile(years, 0.8)),
-        "success_p10": float(np.quantile(success, 0.1)),
-        "success_p50": float(np.median(success)),
-        "success_p90": float(np.quantile(success, 0.9)),
+        **{k: float(v) for k, v in measures.items() if not k.startswith("p_")},
         "performance_target": plan.get("performance_target"),
-        "p_success_at_least_target": risk["p_success_at_least_target"],
         "budget_usd": plan.get("budget_usd"),
-        "p_cost_over_budget": risk["p_cost_over_budget"],
+        "deadline_years": plan.get("deadline_years"),
+        **{k: v for k, v in risk.items() if k.startswith("p_")},
         "prior_overrides": list(prior_overrides),
     }
 

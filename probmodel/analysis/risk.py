@@ -4,9 +4,14 @@ Per outcome: mean, sd, P10/P50/P70/P80/P90, a credible interval whose kind and m
 the point estimate (every assumption at its point value), contingency at a chosen confidence
 (that percentile minus the point estimate; P80 by default) and the expected shortfall beyond P90
 (the mean of the worst 10% of draws, CVaR). For the scenario's budget, deadline and performance
-target: P(cost > budget), P(years > deadline), P(success rate >= target), the joint confidence
+target: P(cost <= budget), P(years <= deadline), P(success rate >= target), the joint confidence
 level P(cost <= budget and years <= deadline), P(cost <= budget and success >= target), and the
-budget that gives 70% and 80% joint confidence of finishing by the deadline. Cost against the
+budget that gives 70% and 80% joint confidence of finishing by the deadline.
+
+Each risk measure is defined once, in :func:`risk_events` and :func:`risk_measures`, and used by
+the summary, the plan tables, sweeps, the optimiser, the decision analysis and the report; every
+probability is of the good event (within budget, on time, target reached), so one vocabulary
+reads the same in every output. Cost against the
 budget is the net cost: the total less the value of a deployed fleet's paid work (the same as the
 total for a collection-only plan).
 """
@@ -62,22 +67,82 @@ def describe_draws(
     return row
 
 
+RISK_MEASURES: dict[str, str] = {
+    "cost_p50": "median net cost [USD]",
+    "cost_p80": "P80 net cost [USD]",
+    "cost_p90": "P90 net cost [USD]",
+    "years_p50": "median years until all the data is in [years]",
+    "years_p80": "P80 years [years]",
+    "success_p10": "P10 success rate on unseen tasks [fraction]",
+    "success_p50": "median success rate on unseen tasks [fraction]",
+    "success_p90": "P90 success rate on unseen tasks [fraction]",
+    "p_cost_within_budget": "P(net cost <= budget) [probability]",
+    "p_on_time": "P(years <= deadline) [probability]",
+    "p_success_at_least_target": "P(success >= target) [probability]",
+    "p_cost_and_years_within": "joint confidence P(cost <= budget and years <= deadline) [probability]",
+    "p_cost_within_and_success_at_least_target": "P(cost <= budget and success >= target) [probability]",
+}  # fmt: skip
+"""Every risk measure of a plan's draws, with its meaning and unit."""
+QUANTILES = {"cost": (0.5, 0.8, 0.9), "years": (0.5, 0.8), "success": (0.1, 0.5, 0.9)}
+
+
+def _limit(value):
+    """A plan limit (scalar or one per plan) shaped to broadcast against ``plans x draws``."""
+    if value is None:
+        return None
+    v = np.asarray(value, dtype=float)
+    return v if v.ndim == 0 else v[..., None]
+
+
+def risk_events(cost, years, success=None, budget=None, deadline=None, target=None):
+    """Per draw, whether each good event happened: ``p_*`` name -> boolean array (plans x
+    draws, or draws). Only the events whose limits are set (and whose draws are given)."""
+    cost, years = np.asarray(cost, dtype=float), np.asarray(years, dtype=float)
+    budget, deadline, target = (_limit(v) for v in (budget, deadline, target))
+    events = {}
+    if budget is not None:
+        events["p_cost_within_budget"] = cost <= budget
+    if deadline is not None:
+        events["p_on_time"] = years <= deadline
+    if target is not None and success is not None:
+        events["p_success_at_least_target"] = np.asarray(success, dtype=float) >= target
+    if budget is not None and deadline is not None:
+        events["p_cost_and_years_within"] = events["p_cost_within_budget"] & events["p_on_time"]
+    if budget is not None and "p_success_at_least_target" in events:
+        events["p_cost_within_and_success_at_least_target"] = (
+            events["p_cost_within_budget"] & events["p_success_at_least_target"]
+        )
+    return events
+
+
+def risk_measures(cost, years, success=None, budget=None, deadline=None, target=None):
+    """Every :data:`RISK_MEASURES` entry of paired draws, over the last axis (draws).
+
+    ``cost``, ``years`` and ``success`` have shape ``(draws,)`` or ``(plans, draws)``; each limit
+    is ``None`` (not set: the measure is NaN), a scalar, or one value per plan. Returns name ->
+    array of the leading shape (a 0-d array for one plan).
+    """
+    cost, years = np.asarray(cost, dtype=float), np.asarray(years, dtype=float)
+    out = {}
+    for name, draws in (("cost", cost), ("years", years), ("success", success)):
+        if draws is None:
+            continue
+        q = np.quantile(np.asarray(draws, dtype=float), QUANTILES[name], axis=-1)
+        out.update({f"{name}_p{round(100 * level)}": q[i] for i, level in enumerate(QUANTILES[name])})
+    nan = np.full(cost.shape[:-1], np.nan)
+    events = risk_events(cost, years, success, budget, deadline, target)
+    for name in RISK_MEASURES:
+        if name.startswith("p_"):
+            out[name] = events[name].mean(axis=-1) if name in events else nan
+    return out
+
+
 def expected_shortfall(values: np.ndarray, level: float = 0.9) -> float:
     """Mean of the draws at or above the ``level`` quantile (CVaR; the upper tail for costs)."""
     x = np.sort(np.asarray(values, dtype=float).ravel())
     if x.size == 0:
         raise InvalidArgumentError("expected_shortfall needs at least one draw.")
     return float(x[int(np.floor(level * x.size)) :].mean()) if level < 1 else float(x[-1])
-
-
-def joint_probability(cost, budget, years=None, deadline=None, success=None, target=None) -> float:
-    """P(cost <= budget [and years <= deadline] [and success >= target]) over paired draws."""
-    ok = np.asarray(cost, dtype=float).ravel() <= budget
-    if deadline is not None:
-        ok &= np.asarray(years, dtype=float).ravel() <= deadline
-    if target is not None:
-        ok &= np.asarray(success, dtype=float).ravel() >= target
-    return float(ok.mean())
 
 
 def joint_confidence_budget(
@@ -131,7 +196,7 @@ def summarize_tree(
     """Risk summary of one group (``posterior`` or ``prior``) of a fitted DataTree.
 
     Returns a JSON-able dict: ``outcomes`` (one row per outcome and cost component, contingency
-    at ``confidence``), ``risk`` (exceedance and joint probabilities for the plan's budget,
+    at ``confidence``), ``risk`` (probabilities of each limit and jointly for the plan's budget,
     deadline and target, JCL budgets) and the interval convention.
     """
     if not 0 < ci_prob < 1:
@@ -164,36 +229,21 @@ def summarize_tree(
 
 
 def plan_risk(plan: dict[str, Any], cost, years, success=None) -> dict[str, Any]:
-    """Exceedance and joint probabilities of one plan's paired draws of net cost, years and
-    success, against its budget, deadline and performance target (``None`` where not set)."""
+    """One plan's probabilities (:func:`risk_measures`) against its budget, deadline and
+    performance target (``None`` where not set), and its joint-confidence budgets."""
     budget, deadline = plan.get("budget_usd"), plan.get("deadline_years")
     target = plan.get("performance_target")
-    risk: dict[str, Any] = {
-        "budget_usd": budget,
-        "deadline_years": deadline,
-        "performance_target": target,
-        "p_cost_over_budget": None,
-        "p_years_over_deadline": None,
-        "p_success_at_least_target": None,
-        "p_cost_and_years_within": None,
-        "p_cost_within_and_success_at_least_target": None,
-        **{f"jcl{round(100 * level)}_budget_usd": None for level in JCL_LEVELS},
-    }
-    if target and success is not None:
-        risk["p_success_at_least_target"] = float(np.mean(success >= target))
-    if budget:
-        risk["p_cost_over_budget"] = float(np.mean(cost > budget))
-    if deadline:
-        risk["p_years_over_deadline"] = float(np.mean(years > deadline))
-        for level in JCL_LEVELS:
-            risk[f"jcl{round(100 * level)}_budget_usd"] = joint_confidence_budget(
-                cost, years, deadline, level
-            )
-    if budget and deadline:
-        risk["p_cost_and_years_within"] = joint_probability(cost, budget, years, deadline)
-    if budget and target and success is not None:
-        risk["p_cost_within_and_success_at_least_target"] = joint_probability(
-            cost, budget, success=success, target=target
+    cost, years = np.ravel(cost), np.ravel(years)
+    success = None if success is None else np.ravel(success)
+    measures = risk_measures(cost, years, success, budget or None, deadline or None, target or None)
+    risk: dict[str, Any] = {"budget_usd": budget, "deadline_years": deadline, "performance_target": target}
+    for name in RISK_MEASURES:
+        if name.startswith("p_"):
+            value = float(measures[name])
+            risk[name] = None if np.isnan(value) else value
+    for level in JCL_LEVELS:
+        risk[f"jcl{round(100 * level)}_budget_usd"] = (
+            joint_confidence_budget(cost, years, deadline, level) if deadline else None
         )
     if plan.get("fleet_size") is None and deadline:
         risk["note"] = (

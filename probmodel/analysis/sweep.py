@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from probmodel.analysis.risk import RISK_MEASURES, risk_measures
 from probmodel.equations import NEW_DEPLOYMENT, PLAN_VARIABLES, WORLD_PARAMETERS, Plan, outcomes
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
@@ -226,50 +227,14 @@ def sweep(
     return ds
 
 
-STAT_DESCRIPTIONS = {
-    "cost_p50": "median net cost [USD]",
-    "cost_p80": "P80 net cost [USD]",
-    "cost_p90": "P90 net cost [USD]",
-    "p_cost_within_budget": "P(net cost <= budget) [probability]",
-    "years_p50": "median years until all the data is in [years]",
-    "years_p80": "P80 years [years]",
-    "p_on_time": "P(years <= deadline) [probability]",
-    "success_p10": "P10 success rate on unseen tasks [fraction]",
-    "success_p50": "median success rate on unseen tasks [fraction]",
-    "success_p90": "P90 success rate on unseen tasks [fraction]",
-    "p_success_at_least_target": "P(success >= target) [probability]",
-    "p_cost_and_years_within": "joint confidence P(cost <= budget and years <= deadline) [probability]",
-}
+STAT_DESCRIPTIONS = RISK_MEASURES
+"""Per-plan statistics a sweep stores (the risk measures of :mod:`probmodel.analysis.risk`)."""
 
 
 def _plan_stats(plan: Plan, cost, years, success) -> dict[str, np.ndarray]:
     """Risk measures per plan (rows) over draws (columns); NaN where the plan sets no limit."""
-    m = cost.shape[0]
-
-    def per_plan(value):
-        return np.broadcast_to(np.asarray(value, dtype=float).reshape(-1, 1), (m, 1))
-
-    out = {}
-    q = np.quantile(cost, [0.5, 0.8, 0.9], axis=1)
-    out.update({"cost_p50": q[0], "cost_p80": q[1], "cost_p90": q[2]})
-    qy = np.quantile(years, [0.5, 0.8], axis=1)
-    out.update({"years_p50": qy[0], "years_p80": qy[1]})
-    qs = np.quantile(success, [0.1, 0.5, 0.9], axis=1)
-    out.update({"success_p10": qs[0], "success_p50": qs[1], "success_p90": qs[2]})
-    nan = np.full(m, math.nan)
-    budget = per_plan(plan.budget_usd) if plan.budget_usd is not None else None
-    deadline = per_plan(plan.deadline_years) if plan.deadline_years is not None else None
-    target = per_plan(plan.performance_target) if plan.performance_target is not None else None
-    within = cost <= budget if budget is not None else None
-    on_time = years <= deadline if deadline is not None else None
-    out["p_cost_within_budget"] = within.mean(axis=1) if within is not None else nan
-    out["p_on_time"] = on_time.mean(axis=1) if on_time is not None else nan
-    out["p_success_at_least_target"] = (
-        (success >= target).mean(axis=1) if target is not None else nan
+    return risk_measures(
+        cost, years, success, plan.budget_usd, plan.deadline_years, plan.performance_target
     )
-    out["p_cost_and_years_within"] = (
-        (within & on_time).mean(axis=1) if within is not None and on_time is not None else nan
-    )
-    return out
 
 

@@ -314,11 +314,11 @@ def print_plan_comparison(result: dict[str, Any]) -> None:
     table(
         f"Plans side by side on the posterior of {result['run']}"
         + ("" if result["paired"] else " (runs with different world draws: not paired)"),
-        ["plan", "cost P50", "cost P80", "P(>budget)", "years P50", "years P80",
+        ["plan", "cost P50", "cost P80", "P(<=budget)", "years P50", "years P80",
          "success P10-P90", "P(>=target)"],
         [
             (r["scenario"], fmt.fmt_usd(r["cost_p50"]), fmt.fmt_usd(r["cost_p80"]),
-             pct(r["p_cost_over_budget"]), fmt.fmt_number(r["years_p50"]),
+             pct(r["p_cost_within_budget"]), fmt.fmt_number(r["years_p50"]),
              fmt.fmt_number(r["years_p80"]),
              f"{fmt.fmt_pct(r['success_p10'])}-{fmt.fmt_pct(r['success_p90'])}",
              pct(r["p_success_at_least_target"]))

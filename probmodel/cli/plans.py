@@ -84,13 +84,13 @@ def cmd_plans(args) -> int:
     table(
         f"Plans scored on the posterior of {run.name} ({run.tree['posterior'].sizes['draw']} draws "
         "per chain; same draws for every plan)",
-        ["scenario", "cost P50", "cost P80", "P(>budget)", "years P50", "years P80",
+        ["scenario", "cost P50", "cost P80", "P(<=budget)", "years P50", "years P80",
          "success P10-P90", "P(>=target)"],
         [
             (
                 r["scenario"] + (" *" if r["prior_overrides"] else ""),
                 fmt.fmt_usd(r["cost_p50"]), fmt.fmt_usd(r["cost_p80"]),
-                pct(r["p_cost_over_budget"]),
+                pct(r["p_cost_within_budget"]),
                 fmt.fmt_number(r["years_p50"]), fmt.fmt_number(r["years_p80"]),
                 f"{fmt.fmt_pct(r['success_p10'])}-{fmt.fmt_pct(r['success_p90'])}",
                 pct(r["p_success_at_least_target"]),

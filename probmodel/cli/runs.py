@@ -230,15 +230,16 @@ def print_summary(summary: dict) -> None:
     )
     risk = post["risk"]
     prior_risk = summary["prior"]["risk"]
-    if risk["budget_usd"]:
+    if risk.get("p_cost_within_budget") is not None:
         print(
-            f"P(cost > budget {fmt.fmt_usd(risk['budget_usd'])}) = {fmt.fmt_pct(risk['p_cost_over_budget'])}"
-            f"   (prior: {fmt.fmt_pct(prior_risk['p_cost_over_budget'])})"
+            f"P(cost <= budget {fmt.fmt_usd(risk['budget_usd'])}) = "
+            f"{fmt.fmt_pct(risk['p_cost_within_budget'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_cost_within_budget'])})"
         )
-    if risk.get("p_years_over_deadline") is not None:
+    if risk.get("p_on_time") is not None:
         print(
-            f"P(years > deadline {risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_years_over_deadline'])}"
-            f"   (prior: {fmt.fmt_pct(prior_risk['p_years_over_deadline'])})"
+            f"P(years <= deadline {risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_on_time'])}"
+            f"   (prior: {fmt.fmt_pct(prior_risk['p_on_time'])})"
         )
     if risk.get("p_cost_and_years_within") is not None:
         print(

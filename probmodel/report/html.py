@@ -347,19 +347,20 @@ def _judgement_paragraph(j: dict[str, Any]) -> str:
 
 
 def _headline(summary: dict[str, Any]) -> str:
-    """Exceedance probabilities against budget and deadline, and P50/P80/P90 in words."""
+    """The chances of staying within budget, finishing on time and reaching the target, and
+    P50/P80/P90 in words."""
     post, prior = summary["posterior"], summary["prior"]
     risk, prior_risk = post["risk"], prior["risk"]
     rows = post["outcomes"]
     budget, deadline = risk["budget_usd"], risk["deadline_years"]
     lines = [
-        _exceedance_line(
+        _within_line(
             "cost", "budget", fmt_usd(budget) if budget else None,
-            risk["p_cost_over_budget"], prior_risk["p_cost_over_budget"], "no budget set",
+            risk["p_cost_within_budget"], prior_risk["p_cost_within_budget"], "no budget set",
         ),
-        _exceedance_line(
+        _within_line(
             "years", "deadline", fmt_years(deadline) if deadline else None,
-            risk["p_years_over_deadline"], prior_risk["p_years_over_deadline"],
+            risk["p_on_time"], prior_risk["p_on_time"],
             risk.get("note", "") if deadline else "no deadline set",
         ),
         _target_line(risk, prior_risk),
@@ -411,7 +412,7 @@ def _success_sentence(row: dict[str, float]) -> str:
     )
 
 
-def _exceedance_line(
+def _within_line(
     what: str,
     limit_word: str,
     limit_text: str | None,
@@ -419,8 +420,8 @@ def _exceedance_line(
     p_prior: float | None,
     none_text: str,
 ) -> str:
-    """ "P(cost > budget $2B) = 27% (prior alone: 29%)", or why there is no such number."""
-    symbol = f"P({what} &gt; {esc(limit_word)}"
+    """ "P(cost ≤ budget $2B) = 73% (prior alone: 71%)", or why there is no such number."""
+    symbol = f"P({what} ≤ {esc(limit_word)}"
     if p is None:
         reason = (none_text or f"no {limit_word} set").rstrip(".")
         return f"<p>{symbol}): <strong>not defined</strong>: {esc(reason)}.</p>"
@@ -695,7 +696,7 @@ def _plans_section(run, plans: list[dict[str, Any]] | None) -> str:
     if not plans:
         return ""
     pct = lambda p: fmt_pct(p) if p is not None else "—"  # noqa: E731
-    head = ["plan", "cost P50", "cost P80", "P(cost > budget)", "years P50", "years P80",
+    head = ["plan", "cost P50", "cost P80", "P(cost ≤ budget)", "years P50", "years P80",
             "success P10–P90", "P(success ≥ target)"]  # fmt: skip
     rows = []
     for r in plans:
@@ -704,7 +705,7 @@ def _plans_section(run, plans: list[dict[str, Any]] | None) -> str:
             f"{' (this run)' if r['scenario'] == run.name else ''}<br>{esc(r['title'])}"
         )
         rows.append([
-            name, fmt_usd(r["cost_p50"]), fmt_usd(r["cost_p80"]), pct(r["p_cost_over_budget"]),
+            name, fmt_usd(r["cost_p50"]), fmt_usd(r["cost_p80"]), pct(r["p_cost_within_budget"]),
             fmt_years(r["years_p50"]), fmt_years(r["years_p80"]),
             f"{fmt_share(r['success_p10'])} – {fmt_share(r['success_p90'])}",
             pct(r["p_success_at_least_target"]),
