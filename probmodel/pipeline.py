@@ -25,7 +25,7 @@ from probmodel.analysis.checks import (
 from probmodel.analysis.decisions import answer
 from probmodel.analysis.evidence import provenance
 from probmodel.analysis.judgement import judgement_report
-from probmodel.analysis.plans import plan_rows, run_constants, score_plans
+from probmodel.analysis.plans import plan_rows, score_plans
 from probmodel.analysis.risk import summarize_tree
 from probmodel.analysis.sensitivity import tornado
 from probmodel.analysis.sweep import sweep
@@ -83,10 +83,8 @@ def summarize(
 def judgement(run: Run):
     """Which world parameters the run's records inform, and the share of each headline outcome's
     variance decided by the rest (:mod:`probmodel.analysis.judgement`)."""
-    plan = run.plan_spec
-    constants = {n: s["point"] for n, s in run.priors.items() if s["distribution"] == "Fixed"}
     reachable = {name for r in run.evidence for name in r.get("constrains", [])}
-    return judgement_report(run.tree, plan, run.priors, constants, reachable=reachable)
+    return judgement_report(run.tree, run.plan_spec, run.priors, run.constants, reachable=reachable)
 
 
 REPORT_CACHE = ".probmodel-cache"
@@ -121,7 +119,7 @@ def decision_inputs(
         "years": post["years"].values,
         "comparison": comparison,
         "limits": limits,
-        "tornado": tornado(post, own.plan, answers["sensitivity"]["outcome"], run_constants(run)),
+        "tornado": tornado(post, own.plan, answers["sensitivity"]["outcome"], run.constants),
         "sweep": sweep(run, own, axes) if axes else None,
         "sweep_axes": list(axes),
     }

@@ -6,6 +6,7 @@ A run's diagnostics are computed once, on first use (:mod:`probmodel.diagnostics
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ import xarray as xr
 from probmodel import __version__, io
 from probmodel.constants import DEFAULT_SEED
 from probmodel.equations import Plan
-from probmodel.errors import InvalidArgumentError, ProbmodelError
+from probmodel.errors import InvalidArgumentError, ProblemCollector, ProbmodelError
 from probmodel.evidence import Record
 from probmodel.specs.library import Library, evidence_for
+from probmodel.specs.priors import PriorSpec
 from probmodel.specs.scenario import Scenario
 
 
@@ -92,6 +94,42 @@ class Run:
         return self.meta["evidence"]
 
     @property
+    def prior_specs(self) -> dict[str, PriorSpec]:
+        """The priors the run was drawn from, typed (as resolved then, not as the files are now)."""
+        return {name: PriorSpec.from_record(record) for name, record in self.priors.items()}
+
+    @property
+    def scenario_spec(self) -> Scenario:
+        """The run's scenario, typed: its plan, its priors as drawn, its metadata."""
+        return Scenario.from_record(self.scenario, self.prior_specs)
+
+    @property
+    def constants(self) -> dict[str, float]:
+        """World parameters the run held fixed (not in its draws), at their fixed values."""
+        return {n: float(r["point"]) for n, r in self.priors.items() if r["distribution"] == "Fixed"}
+
+    @property
+    def records(self) -> list[Record]:
+        """The evidence records the run was conditioned on, typed: parsed again from the tables
+        stored with the run, as they applied to its fleet."""
+        from probmodel.evidence import for_fleet, parse_evidence
+        from probmodel.specs.library import MEASURABLE
+
+        tables = self.meta.get("evidence_tables")
+        if tables is None:
+            raise InvalidArgumentError(
+                f"run {self.name!r} was saved without its evidence tables (by an earlier probmodel): "
+                "re-sample it (`probmodel run --resample`) to use its records."
+            )
+        records = []
+        for record_id, table in tables.items():
+            problems = ProblemCollector(f"{self.name} (stored record {record_id})")
+            record = parse_evidence(table, record_id, MEASURABLE, problems)
+            problems.raise_if_any()
+            records.append(record)
+        return for_fleet(records, self.plan_spec.robot_class)
+
+    @property
     def config_hash(self) -> str:
         return io.config_hash(self.meta)
 
@@ -114,6 +152,7 @@ def run_meta(scenario: Scenario, evidence: list[Record], settings: SamplerSettin
         "priors": {name: spec.as_record() for name, spec in scenario.priors.items()},
         "evidence": [r.as_record() for r in evidence],
         "evidence_ids": [r.id for r in evidence],
+        "evidence_tables": {r.id: json.loads(json.dumps(r.raw, default=str)) for r in evidence},
         "settings": vars(settings),
         "code": io.code_fingerprint(),
     }

@@ -118,8 +118,7 @@ def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:
             draws, var_names=small, model=model, progressbar=False, compile_kwargs=FORWARD_COMPILE
         )
         draws = draws.merge(latent)
-    constants = {name: spec.point for name, spec in scenario.priors.items() if spec.is_fixed}
-    return draws.merge(draws_outcomes(draws, scenario.plan, constants))
+    return draws.merge(draws_outcomes(draws, scenario.plan, scenario.fixed_values()))
 
 
 def prior_tree(model, scenario: Scenario, draws: int, seed: int) -> xr.DataTree:

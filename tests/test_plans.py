@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import probmodel as pmod
-from probmodel.analysis.plans import plan_rows, run_constants, score_plans
+from probmodel.analysis.plans import plan_rows, score_plans
 from probmodel.cli import main
 
 pytestmark = pytest.mark.fit
@@ -34,7 +34,7 @@ def test_plans_share_the_same_draws(library, small_run):
     better = (scores["success_rate"].sel(plan="seed-cotrain") >
               scores["success_rate"].sel(plan="seed-real-only"))  # fmt: skip
     assert 0 < float(better.mean()) <= 1
-    assert run_constants(small_run) == {}  # seed-cotrain fixes no parameter
+    assert small_run.constants == {}  # seed-cotrain fixes no parameter
 
 
 def test_plans_command_prints_every_scenario(library, small_run, tmp_path, capsys):

@@ -111,10 +111,10 @@ def test_units_have_one_source_the_model():
     the shipped world file agrees everywhere, and a wrong unit is refused with file, key, value."""
     import tomllib
 
+    from conftest import SHIPPED
+
     from probmodel.equations import WORLD_UNITS
     from probmodel.formatting import unit_of
-
-    from conftest import SHIPPED
 
     world = tomllib.loads((SHIPPED / "world.toml").read_text())
     for name, table in world.items():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -32,6 +34,22 @@ def test_round_trip_keeps_draws_and_configuration(small_run, saved):
     assert {"posterior", "prior", "sample_stats", "point", "observed_data"} <= set(
         loaded.tree.children
     )
+
+
+def test_a_loaded_run_rebuilds_its_typed_configuration(saved, library):
+    """Scenario, plan, priors, evidence records and settings come back as the typed objects the
+    run was drawn from (issue 12), not only as the JSON stored with it."""
+    loaded = pmod.load_run(saved)
+    scenario = library.scenario("seed-cotrain")
+    typed = loaded.scenario_spec
+    assert typed.plan == scenario.plan == loaded.plan_spec
+    assert typed.priors == scenario.priors  # PriorSpec equality: family, parameters, point, ...
+    assert loaded.constants == scenario.fixed_values()
+    records = loaded.records
+    assert [r.id for r in records] == loaded.meta["evidence_ids"]
+    as_json = [json.loads(json.dumps(r.as_record())) for r in records]  # tuples stored as lists
+    assert as_json == loaded.evidence
+    assert loaded.settings == pmod.load_run(saved).settings and loaded.settings.chains == 2
 
 
 def _copy(saved, tmp_path):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from probmodel.analysis.plans import run_constants, score_plans
+from probmodel.analysis.plans import score_plans
 from probmodel.analysis.risk import joint_confidence_budget, risk_measures
 from probmodel.errors import InvalidArgumentError
 from probmodel.specs.scenario import Scenario
@@ -124,7 +124,7 @@ def answer(
 
     post = run.tree["posterior"].to_dataset()
     ranking = variance_ranking(
-        post, own_scenario.plan, outcome, run_constants(run), **(fast and FAST_RANKING or {})
+        post, own_scenario.plan, outcome, run.constants, **(fast and FAST_RANKING or {})
     )
     top = ranking["rows"][0] if ranking["rows"] else None
 

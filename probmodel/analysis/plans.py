@@ -20,15 +20,6 @@ from probmodel.evaluate import draws_outcomes
 from probmodel.specs.scenario import Scenario
 
 
-def run_constants(run) -> dict[str, float]:
-    """World parameters the run held fixed (not in its draws), at their fixed values."""
-    return {
-        name: float(spec["point"])
-        for name, spec in run.priors.items()
-        if spec.get("distribution") == "Fixed"
-    }
-
-
 def score_plans(
     run, scenarios: list[Scenario], scores: xr.Dataset | None = None
 ) -> xr.Dataset:
@@ -43,8 +34,7 @@ def score_plans(
     if scores is not None and set(names) <= set(scores["plan"].values.tolist()):
         return scores.sel(plan=names)
     post = run.tree["posterior"].to_dataset()
-    constants = run_constants(run)
-    scored = [draws_outcomes(post, s.plan, constants) for s in scenarios]
+    scored = [draws_outcomes(post, s.plan, run.constants) for s in scenarios]
     return xr.concat(scored, dim=pd.Index([s.name for s in scenarios], name="plan"))
 
 

@@ -76,7 +76,7 @@ def evaluate(
     except KeyError as err:
         raise InvalidArgumentError(
             f"world parameter {err.args[0]!r} is neither in the draws nor in constants: pass the "
-            "run's fixed parameters (probmodel.analysis.plans.run_constants(run)), or re-sample a "
+            "run's fixed parameters (probmodel.analysis.plans.run.constants), or re-sample a "
             "run saved before the parameter existed."
         ) from None
 
@@ -144,7 +144,7 @@ def tornado(
     outcome : str
         A scalar outcome (:data:`probmodel.equations.OUTCOMES`) or ``cost_<component>``.
     constants : mapping, optional
-        World parameters held fixed (not in the draws): ``run_constants(run)``.
+        World parameters held fixed (not in the draws): ``run.constants``.
     low, high : float
         Posterior quantiles of the moved parameter (default P10 and P90).
 
@@ -378,7 +378,7 @@ def variance_ranking(
     outcome : str
         A scalar outcome or ``cost_<component>``.
     constants : mapping, optional
-        World parameters held fixed (``run_constants(run)``).
+        World parameters held fixed (``run.constants``).
     seed, num_resamples, delta_draws, delta_resamples, with_delta
         See :func:`variance_shares`. Measured on the 4,000-draw seed-cotrain run (43
         parameters, 2 shared cores): 16-18 s in all, ~2 s of it for ``S1`` with 100 resamples

@@ -163,7 +163,6 @@ def sweep(
         P(cost <= budget), P(years <= deadline), P(success >= target), joint confidence, success
         P10/P50/P90, years P50/P80) with units in their ``description`` attributes.
     """
-    from probmodel.analysis.plans import run_constants
 
     if not axes:
         raise InvalidArgumentError("a sweep needs at least one axis.")
@@ -179,7 +178,7 @@ def sweep(
     post = run.tree["posterior"].to_dataset()
     names = [n for n in (*WORLD_PARAMETERS, *NEW_DEPLOYMENT) if n in post]
     world = {n: post[n].values.reshape(1, -1) for n in names}
-    world.update({k: v for k, v in run_constants(run).items() if k not in world})
+    world.update({k: v for k, v in run.constants.items() if k not in world})
     n_draws = next(iter(world.values())).size if names else 1
 
     shape = tuple(v.size for v in values.values())

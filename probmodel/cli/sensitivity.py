@@ -42,7 +42,6 @@ def cmd_sensitivity(args) -> int:
     """``probmodel sensitivity RUN [--outcome NAME] [--scenario NAME] [--json] [--top N]``."""
     import probmodel as pmod
     from probmodel import formatting as fmt
-    from probmodel.analysis.plans import run_constants
     from probmodel.analysis.sensitivity import DEFAULT_OUTCOME, tornado, variance_ranking
     from probmodel.cli.runs import print_judgement
     from probmodel.equations import NEW_DEPLOYMENT
@@ -62,7 +61,7 @@ def cmd_sensitivity(args) -> int:
     else:
         plan, plan_name = run.plan_spec, run.name
     posterior = run.tree["posterior"].to_dataset()
-    constants = run_constants(run)
+    constants = run.constants
     bars = tornado(posterior, plan, outcome, constants)
     ranking = variance_ranking(posterior, plan, outcome, constants)
     judgement = pmod.api.judgement(run).as_dict()

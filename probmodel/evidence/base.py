@@ -221,7 +221,8 @@ def positive_list(table, key, problems, min_len=1, required=True) -> tuple[float
 
 
 def mix(table, key, problems, allowed=PATHWAYS, required=True) -> dict[str, float] | None:
-    """A data mix ``{ real = 88, sim = 6500 }``: amounts per pathway, in the record's unit."""
+    """A data mix ``{ real = 88, sim = 6500 }``: amounts per pathway, in the record's unit, in
+    the order of ``allowed`` (so what a record says does not depend on how its file is written)."""
     value = table.get(key, MISSING)
     if value is MISSING and not required:
         return None
@@ -241,7 +242,7 @@ def mix(table, key, problems, allowed=PATHWAYS, required=True) -> dict[str, floa
             problems.add(f"{key}.{name}", amount, "must be a number >= 0.")
             return None
         out[name] = float(amount)
-    return out
+    return {name: out[name] for name in allowed if name in out}  # one order, however written
 
 
 def score(table, problems, prefix="", n=None) -> tuple[Score, ...] | None:

@@ -91,6 +91,7 @@ class Measurement(Record):
             "quantity": self.quantity, "value": self.value, "sd": self.sd,
             "sd_used": self.sd_used, "scale": self.scale, "bound": self.bound,
             "robot_class": self.robot_class, "other_classes": self.other_classes,
+            "interval90": list(self.interval90()),
         }  # fmt: skip
 
 

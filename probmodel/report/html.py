@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from probmodel import io
-from probmodel.constants import TAIL_P, Z90
+from probmodel.constants import TAIL_P
 from probmodel.equations import (
     MEASURABLE_DERIVED,
     OUTCOMES,
@@ -826,15 +826,6 @@ def _priors_section(run) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def evidence_interval(record: dict[str, Any]) -> tuple[float, float]:
-    """The 90% interval a record implies after confidence widening, in the quantity's unit."""
-    half = Z90 * record["sd_used"]
-    if record.get("scale") == "log":
-        centre = math.log(record["value"])
-        return math.exp(centre - half), math.exp(centre + half)
-    return record["value"] - half, record["value"] + half
-
-
 def quantity_draws(run, group: str, quantity: str) -> np.ndarray | None:
     """Draws of a measured quantity in ``group``: a stored variable, or a derived one computed
     from the world parameters (fixed ones at their point value); None when neither is possible."""
@@ -904,9 +895,7 @@ def _evidence_item(run, record: dict[str, Any], infl, conflict) -> str:
     rows = []
     if record["kind"] == "measurement":
         q = record["quantity"]
-        rows.append(
-            [f"{q}: evidence (after widening)", interval_text(q, *evidence_interval(record))]
-        )
+        rows.append([f"{q}: evidence (after widening)", interval_text(q, *record["interval90"])])
     for q in record.get("constrains", []):
         rows.append([f"{q}: prior", _draws_interval(q, quantity_draws(run, "prior", q))])
         rows.append([f"{q}: posterior", _draws_interval(q, quantity_draws(run, "posterior", q))])

@@ -128,6 +128,11 @@ class PriorSpec:
             return [self.point for _ in qs]
         return [float(x) for x in self.to_preliz().ppf(list(qs))]
 
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> PriorSpec:
+        """The spec :meth:`as_record` described (a saved run's priors, typed again)."""
+        return _spec_from_fields(record)
+
     def as_record(self) -> dict[str, Any]:
         """JSON-able description, stored in saved runs."""
         return {

@@ -65,6 +65,25 @@ class Scenario:
         """Every world parameter at its point value."""
         return {name: spec.point for name, spec in self.priors.items()}
 
+    def fixed_values(self) -> dict[str, float]:
+        """World parameters held fixed (not sampled), at their fixed values."""
+        return {name: float(spec.point) for name, spec in self.priors.items() if spec.is_fixed}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], priors: dict[str, PriorSpec]) -> Scenario:
+        """The scenario :meth:`as_record` described, with its resolved ``priors`` (a saved run's
+        scenario, typed again)."""
+        return cls(
+            name=record["name"],
+            title=record["title"],
+            plan=Plan(**record["plan"]),
+            priors=priors,
+            description=record.get("description", ""),
+            source=record.get("source", ""),
+            evidence_exclude=tuple(record.get("evidence_exclude", ())),
+            overrides=dict(record.get("overrides", {})),
+        )
+
     def with_plan(self, **changes) -> Scenario:
         """A copy with some plan variables changed (validated like a file's)."""
         problems = ProblemCollector(f"{self.name} (with_plan)")
