@@ -49,7 +49,7 @@ def test_summary_text(sampled, capsys):
     capsys.readouterr()
     assert main(["summary", str(sampled)]) == 0
     out = capsys.readouterr().out
-    assert "90% equal-tailed CI" in out and "P(cost > budget $2B)" in out and "diagnostics:" in out
+    assert "90% equal-tailed CI" in out and "P(cost <= budget $2B)" in out and "diagnostics:" in out
 
 
 def test_report_is_written(sampled, tmp_path, capsys):

@@ -133,7 +133,7 @@ def test_the_plan_vocabulary_comes_from_the_plan_fields():
 
     from probmodel.analysis.sweep import SWEEPABLE
     from probmodel.equations import Plan
-    from probmodel.report.html import plan_rows
+    from probmodel.report.overview import plan_rows
     from probmodel.specs.scenario import PLAN_KEYS
 
     names = [f.name for f in fields(Plan)]

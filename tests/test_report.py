@@ -68,7 +68,7 @@ def test_report_contents(run, report_text):
     for section in ("Headline risk", "Priors", "Evidence", "MCMC diagnostics"):
         assert section in report_text
     assert "No evidence records" in report_text
-    assert "P(cost &gt; budget" in report_text
+    assert "P(cost ≤ budget" in report_text and "P(years ≤ deadline" in report_text
 
 
 @pytest.mark.parametrize(
