@@ -138,7 +138,8 @@ def run_diagnostics(run) -> dict:
     """The diagnostics of a :class:`probmodel.sampling.Run` as a JSON-able dict, computed once.
 
     Uses the verdict stored in ``run.meta["diagnostics"]`` at fit time (covered by the file's
-    configuration hash, so it cannot drift from the draws of a loaded file); otherwise computes
+    configuration hash, so it cannot drift from the draws of a loaded file), re-judged from its
+    own R-hat, ESS and divergences so an edited "ok" is not believed; otherwise computes
     :func:`diagnose` once and keeps it on the run object (measured on the default run: 0.75 s,
     plus 2.4 s to import ArviZ, which most commands need not import). For a run updated by
     importance resampling, the reweighting's verdict replaces the MCMC one (R-hat and ESS of
@@ -148,6 +149,14 @@ def run_diagnostics(run) -> dict:
     if cached is not None:
         return cached
     d = dict(run.meta.get("diagnostics") or diagnose(run.tree).as_dict())
+    failed = what_failed(d)
+    if failed and d.get("ok"):  # a verdict that its own statistics contradict is not believed
+        d["ok"] = False
+        d["problems"] = [
+            *d.get("problems", []),
+            f"the stored verdict said ok, but its statistics fail the thresholds ({failed}); "
+            "the file may have been edited: re-sample it.",
+        ]
     update = run.meta.get("update")
     if update:
         from probmodel.constants import PARETO_K_RELIABLE

@@ -493,3 +493,19 @@ def test_no_generated_source_lands_in_the_system_temporary_folder(tmp_path):
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=300)
     assert list(tmp.rglob("*")) == []
     assert list((cache / pio.GENERATED_SRC).glob("*.py"))
+
+
+def test_a_stored_ok_that_its_own_statistics_contradict_is_not_believed(capsys):
+    """A run file edited to say "diagnostics: ok" beside an R-hat and ESS that fail the thresholds
+    is judged by the statistics (issue 14): the verdict is a failure and says why."""
+    import xarray as xr
+
+    from probmodel.diagnostics import run_diagnostics
+    from probmodel.run import Run
+
+    lying = {"ok": True, "max_r_hat": 1.2, "min_ess_bulk": 50.0, "min_ess_tail": 900.0,
+             "divergences": 0, "problems": []}  # fmt: skip
+    d = run_diagnostics(Run(tree=xr.DataTree(), meta={"diagnostics": lying}))
+    assert d["ok"] is False and "edited" in d["problems"][-1] and "R-hat 1.200" in d["problems"][-1]
+    honest = {**lying, "max_r_hat": 1.005, "min_ess_bulk": 900.0}
+    assert run_diagnostics(Run(tree=xr.DataTree(), meta={"diagnostics": honest}))["ok"] is True
