@@ -27,6 +27,7 @@ on unseen tasks; its equations and the reason for each choice are in that functi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
@@ -161,6 +162,18 @@ WORLD_PARAMETERS: dict[str, str] = {
     name: f"{text} [{unit}]" for name, (text, unit) in _WORLD.items()
 }
 """World parameter -> "meaning [unit]", the text shown beside it."""
+
+
+SHARES_OF_ONE = ("hardware_value_retained", "reference_attainment")
+"""World parameters in [0, 1] whose unit is not ``fraction`` (shares of a maximum)."""
+
+
+def world_domain(name: str) -> tuple[float, float]:
+    """The values a world parameter can take: ``[0, 1]`` for fractions and shares of a maximum,
+    ``[0, inf)`` for every other (all are counts, rates, prices, ratios, sds or exponents)."""
+    if WORLD_UNITS.get(name) == "fraction" or name in SHARES_OF_ONE:
+        return 0.0, 1.0
+    return 0.0, math.inf
 
 TRANSFERS: tuple[str, ...] = (
     "sim_transfer",

@@ -39,7 +39,7 @@ def _cli_error(capsys, argv) -> str:
         ("negative-scale.toml", ["control_rate_hz.params.sigma", "-0.5", "must be > 0"]),
         ("interval-reversed.toml", ["control_rate_hz.interval", "[20.0, 5.0]", "lower must be below upper"]),
         ("unknown-key.toml", ["control_rate_hz.unti", "Did you mean 'unit'"]),
-        ("point-outside-support.toml", ["backup_share.point", "1.5", "outside the support"]),
+        ("point-outside-support.toml", ["backup_share.point", "1.5", "takes values in [0, 1]"]),
     ],
 )  # fmt: skip
 def test_broken_prior_file_is_refused_with_file_key_value(spec_dir, broken, expected):

@@ -14,8 +14,11 @@ BASE = {"unit": "Hz", "point": 8.0, "source": "s", "reason": "r"}
 
 
 def _parse(table, name="x"):
+    from probmodel.equations import WORLD_UNITS
+
     problems = ProblemCollector("test.toml")
-    spec = parse_prior(name, {**BASE, **table}, problems)
+    base = {**BASE, "unit": WORLD_UNITS[name]} if name in WORLD_UNITS else BASE
+    spec = parse_prior(name, {**base, **table}, problems)
     return spec, problems.problems
 
 
@@ -142,3 +145,33 @@ def test_the_plan_vocabulary_comes_from_the_plan_fields():
     rows = plan_rows(vars(Plan(fleet_size=None, real_share=0.2, deadline_years=5)))
     assert [r[0] for r in rows][:3] == ["model size", "token target", "active fleet"]
     assert rows[2][2] == "solved for the deadline" and rows[3][2] == "20%"
+
+
+@pytest.mark.parametrize(
+    "name, table, key, fragment",
+    [
+        ("unit_cost_usd", {"distribution": "Fixed", "point": -50_000.0}, "unit_cost_usd.point", "[0, inf)"),
+        ("backup_share", {"distribution": "Fixed", "point": 1.5}, "backup_share.point", "[0, 1]"),
+        ("control_rate_hz", {"distribution": "Normal", "params": {"mu": 8.0, "sigma": 5.0}, "point": 8.0},
+         "control_rate_hz.distribution", "LogNormal, Gamma, HalfNormal"),
+        ("success_ceiling", {"distribution": "LogNormal", "interval": [0.6, 0.99], "point": 0.9},
+         "success_ceiling.distribution", "Beta"),
+    ],
+)  # fmt: skip
+def test_values_outside_a_parameters_domain_are_refused(name, table, key, fragment):
+    """Fixed values and distributions are checked against the parameter's domain (issue 14): a
+    negative price or a Normal control rate would give negative costs and years."""
+    spec, problems = _parse(table, name=name)
+    assert spec is None and [p.key for p in problems] == [key]
+    assert fragment in problems[0].message
+
+
+def test_values_inside_the_domain_pass():
+    for name, table in [
+        ("unit_cost_usd", {"distribution": "Fixed", "point": 0.0}),
+        ("backup_share", {"distribution": "Beta", "interval": [0.05, 0.25], "point": 0.1}),
+        ("operating_days_per_year", {"distribution": "TruncatedNormal", "interval": [240.0, 350.0],
+                                     "lower": 0.0, "upper": 365.0, "point": 300.0}),
+    ]:  # fmt: skip
+        spec, problems = _parse(table, name=name)
+        assert not problems and spec is not None

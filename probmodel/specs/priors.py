@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from probmodel.elicitation import from_interval
-from probmodel.equations import WORLD_UNITS
+from probmodel.equations import WORLD_UNITS, world_domain
 from probmodel.errors import MISSING, ProblemCollector
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -274,8 +274,23 @@ def _parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec
         mass=mass,
         raw=dict(table),
     )
+    low, high = world_domain(name) if name in WORLD_UNITS else (-math.inf, math.inf)
+    domain = f"[{low:g}, {high:g}]" if math.isfinite(high) else f"[{low:g}, inf)"
+    if not low <= point <= high:
+        problems.add(f"{name}.point", point, f"{name} takes values in {domain}.")
+        return None
     if not spec.is_fixed:
         lo, hi = (float(x) for x in spec.to_preliz().support)
+        if lo < low or hi > high:
+            problems.add(
+                f"{name}.distribution",
+                family,
+                f"{_describe(spec)} puts probability on [{lo:g}, {hi:g}], but {name} takes values "
+                f"in {domain}. Use a family whose support lies inside it ("
+                + ("Beta, or Uniform/TruncatedNormal with bounds in [0, 1])." if high == 1.0
+                   else "LogNormal, Gamma, HalfNormal, or TruncatedNormal with lower >= 0).")
+            )  # fmt: skip
+            return None
         if not lo <= point <= hi:
             problems.add(
                 f"{name}.point", point, f"outside the support [{lo}, {hi}] of {_describe(spec)}."
