@@ -175,3 +175,18 @@ def test_values_inside_the_domain_pass():
     ]:  # fmt: skip
         spec, problems = _parse(table, name=name)
         assert not problems and spec is not None
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"distribution": "LogNormal", "interval": [1e-300, 1e300], "point": 1e5},
+        {"distribution": "LogNormal", "interval": [25_000.0, 200_000.0], "mass": 1e-9, "point": 1e5},
+    ],
+)
+def test_a_prior_whose_draws_would_overflow_is_refused(table):
+    """Priors so wide that some draws are infinite or overflow the outcome arithmetic are refused
+    at parse time, naming the key (issue 14), not discovered as NaN outcomes after sampling."""
+    spec, problems = _parse(table, name="unit_cost_usd")
+    assert spec is None and [p.key for p in problems] == ["unit_cost_usd.interval"]
+    assert "overflow" in problems[0].message

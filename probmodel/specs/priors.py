@@ -45,6 +45,10 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 """Distribution families a prior may use, with their PreliZ/PyMC parameter names."""
 
 POSITIVE_PARAMS = {"sigma", "alpha", "beta"}
+TAIL_CHECK = 1e-4
+MAX_MAGNITUDE = 1e100
+"""A prior whose 0.01% or 99.99% quantile exceeds this in size would give infinite or NaN
+outcomes in some draws (products of several parameters overflow float64 near 1e308)."""
 EXACT_FAMILIES = {"Normal", "LogNormal"}
 METHODS = ("exact", "preliz-maxent")
 PRIOR_KEYS = {
@@ -294,6 +298,17 @@ def _parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec
         if not lo <= point <= hi:
             problems.add(
                 f"{name}.point", point, f"outside the support [{lo}, {hi}] of {_describe(spec)}."
+            )
+            return None
+        q_lo, q_hi = spec.quantiles([TAIL_CHECK, 1 - TAIL_CHECK])
+        if not all(math.isfinite(q) and abs(q) <= MAX_MAGNITUDE for q in (q_lo, q_hi)):
+            key = "interval" if interval is not None else "params"
+            problems.add(
+                f"{name}.{key}",
+                table.get(key),
+                f"{_describe(spec)} puts 1 in {1 / TAIL_CHECK:,.0f} draws beyond "
+                f"[{q_lo:.3g}, {q_hi:.3g}]: draws that large overflow the model's arithmetic. "
+                f"Narrow the interval (or raise its mass) so the range stays within +-{MAX_MAGNITUDE:g}.",
             )
             return None
     return spec
