@@ -509,3 +509,18 @@ def test_a_stored_ok_that_its_own_statistics_contradict_is_not_believed(capsys):
     assert d["ok"] is False and "edited" in d["problems"][-1] and "R-hat 1.200" in d["problems"][-1]
     honest = {**lying, "max_r_hat": 1.005, "min_ess_bulk": 900.0}
     assert run_diagnostics(Run(tree=xr.DataTree(), meta={"diagnostics": honest}))["ok"] is True
+
+
+def test_an_impossibly_precise_evidence_sd_is_refused_at_check_time(tmp_path, capsys):
+    """An sd of 5e-324 passed `evidence check` and crashed the sampler (issue 14): now any sd
+    better than 0.01% of the value is refused at check time with file, key and value."""
+    from probmodel.cli import main
+
+    import re
+
+    shipped = (SHIPPED / "evidence" / "bridgedata-v2-control-rate.toml").read_text()
+    path = tmp_path / "tiny.toml"
+    path.write_text(re.sub(r"(?m)^sd = .*$", "sd = 5e-324", shipped))
+    assert main(["evidence", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "tiny.toml: sd = 5e-324" in err and "0.01%" in err and "Traceback" not in err

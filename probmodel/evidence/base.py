@@ -336,6 +336,9 @@ def value_and_sd(
         if scale == "log" and value <= 0:
             problems.add(value_key, value, "must be > 0 on a log scale.")
             return None, None
+        if sd < _sd_floor(value, scale):
+            problems.add(sd_key, sd, _too_precise(value, scale))
+            return None, None
         return float(value), float(sd)
 
     interval = table[interval_key]
@@ -365,7 +368,31 @@ def value_and_sd(
     elif not lo <= value <= hi:
         problems.add(value_key, value, f"must lie inside {interval_key} {interval}.")
         return None, None
+    if sd < _sd_floor(value, scale):
+        problems.add(interval_key, interval, _too_precise(value, scale))
+        return None, None
     return float(value), float(sd)
+
+
+MIN_RELATIVE_SD = 1e-4
+"""No published number is known to better than 0.01%: a smaller sd is a typo (or 5e-324) and would
+make the likelihood a spike that the sampler cannot explore."""
+
+
+def _sd_floor(value: float, scale: str) -> float:
+    if scale == "log":
+        return MIN_RELATIVE_SD
+    return MIN_RELATIVE_SD * abs(value) if value else 1e-12
+
+
+def _too_precise(value: float, scale: str) -> str:
+    floor = _sd_floor(value, scale)
+    where = "on the log scale" if scale == "log" else f"for a value of {value:g}"
+    hint = "" if scale == "log" else ' If the sd is on the log scale, the record needs scale = "log".'
+    return (
+        f"implies an sd below {floor:g} {where} (better than 0.01% precision): check the number."
+        + hint
+    )
 
 
 def citation(table, problems: ProblemCollector) -> Citation | None:
