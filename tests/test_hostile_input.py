@@ -514,9 +514,9 @@ def test_a_stored_ok_that_its_own_statistics_contradict_is_not_believed(capsys):
 def test_an_impossibly_precise_evidence_sd_is_refused_at_check_time(tmp_path, capsys):
     """An sd of 5e-324 passed `evidence check` and crashed the sampler (issue 14): now any sd
     better than 0.01% of the value is refused at check time with file, key and value."""
-    from probmodel.cli import main
-
     import re
+
+    from probmodel.cli import main
 
     shipped = (SHIPPED / "evidence" / "bridgedata-v2-control-rate.toml").read_text()
     path = tmp_path / "tiny.toml"
