@@ -5,6 +5,7 @@ Each function is a thin, checked entry to one layer of the package, in data-flow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,22 +120,46 @@ def judgement(run: Run):
     return pipeline.judgement(run)
 
 
-def write_report(run: Run, path: str | Path, priors_dir: str | Path | None = None) -> Path:
+def write_report(
+    run: Run,
+    path: str | Path,
+    priors_dir: str | Path | None = None,
+    on_notice: Callable[[str], None] | None = None,
+) -> Path:
     """Write the self-contained HTML report of a run.
 
     With a readable spec folder, the report also scores every scenario's plan on the run's
     posterior (cost, years and success side by side) and answers the budget committee's
-    questions (memoised beside the report for the same posterior, candidate plans and code);
-    without one, those sections are left out. Every analysis runs once
-    (:func:`probmodel.pipeline.report_inputs`); :mod:`probmodel.report` renders the result.
+    questions (memoised beside the report for the same posterior, candidate plans and code). A
+    scenario file that cannot be read is left out of those sections, and a section that cannot be
+    built says why, in the report and through ``on_notice`` (the command line prints it).
+    Every analysis runs once (:func:`probmodel.pipeline.report_inputs`); :mod:`probmodel.report`
+    renders the result.
     """
     from probmodel.pipeline import report_inputs
     from probmodel.report.html import write_report as render
 
+    scenarios, notices = [], []
     try:
         lib = Library.open(priors_dir)
-        scenarios = [lib.scenario(n) for n in lib.scenario_names()]
-    except ProbmodelError:
-        scenarios = []
-    inputs = report_inputs(run, scenarios, memo_folder=Path(path).parent / REPORT_CACHE)
+        names = lib.scenario_names()
+    except ProbmodelError as err:
+        names, lib = [], None
+        notices.append(f"the spec folder could not be read ({_first_line(err)}): no plans scored.")
+    for name in names:
+        try:
+            scenarios.append(lib.scenario(name))
+        except ProbmodelError as err:
+            notices.append(f"scenario {name!r} left out of Plans and Decisions: {_first_line(err)}")
+    inputs = report_inputs(
+        run, scenarios, memo_folder=Path(path).parent / REPORT_CACHE, notices=notices
+    )
+    for notice in inputs.notices:
+        if on_notice is not None:
+            on_notice(notice)
     return render(run, inputs, path)
+
+
+def _first_line(err: Exception) -> str:
+    lines = [line.strip(" -") for line in str(err).splitlines() if line.strip()]
+    return lines[-1] if len(lines) > 1 else (lines[0] if lines else type(err).__name__)

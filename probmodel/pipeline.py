@@ -10,7 +10,7 @@ beside the report, keyed by the posterior draws, the candidate plans and the cod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,8 @@ class ReportInputs:
     ppc: list[dict[str, Any]]
     plans: list[dict[str, Any]] | None = None
     decisions: dict[str, Any] | None = None
+    notices: list[str] = field(default_factory=list)
+    """What the report could not show, and why (a broken scenario file, a failed analysis)."""
 
 
 def _checks(run: Run, conflict_rows=None):
@@ -140,7 +142,10 @@ def _report_sweep_axes(scenario: Scenario) -> dict[str, str]:
 
 
 def report_inputs(
-    run: Run, scenarios: list[Scenario] | None = None, memo_folder: str | Path | None = None
+    run: Run,
+    scenarios: list[Scenario] | None = None,
+    memo_folder: str | Path | None = None,
+    notices: list[str] | None = None,
 ) -> ReportInputs:
     """Everything the report of ``run`` shows, each analysis run once.
 
@@ -151,8 +156,18 @@ def report_inputs(
     prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
     prior, error, ppc = _checks(run, (prov or {}).get("conflicts"))
     summary = summarize(run, checks=checks_counts(prior, ppc))
-    plans, decisions = plan_inputs(run, scenarios, memo_folder)
-    return ReportInputs(summary, prov, prior, error, ppc, plans, decisions)
+    notices = list(notices or [])
+    if scenarios and run.name not in {s.name for s in scenarios}:
+        notices.append(
+            f"the run's scenario {run.name!r} is not among the readable scenario files: Plans "
+            "and Decisions left out."
+        )
+    try:
+        plans, decisions = plan_inputs(run, scenarios, memo_folder)
+    except ProbmodelError as err:
+        plans = decisions = None
+        notices.append(f"Plans and Decisions could not be built: {err}")
+    return ReportInputs(summary, prov, prior, error, ppc, plans, decisions, notices)
 
 
 def plan_inputs(
@@ -160,26 +175,24 @@ def plan_inputs(
 ) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
     """The report's plan table and decision analysis, every candidate plan scored once.
 
-    Both are ``None`` without scenarios, when the run's own scenario is not among them, or when a
-    candidate cannot be scored on this run; the decision analysis is memoised in ``memo_folder``.
+    Both are ``None`` without scenarios or when the run's own scenario is not among them; a
+    candidate that cannot be scored on this run raises (the caller reports it); the decision
+    analysis is memoised in ``memo_folder``.
     """
     if not scenarios or run.name not in {s.name for s in scenarios}:
         return None, None
-    try:
-        scores = score_plans(run, scenarios)  # each plan scored once for the whole report
-        plans = plan_rows(run, scenarios, scores)
-        if memo_folder is None:
-            return plans, decision_inputs(run, scenarios, scores)
-        key = {
-            "what": "decision_inputs",
-            "run": run.name,
-            "plan": run.plan,
-            "constants": run.priors,
-            "posterior": io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
-            "candidates": [s.as_record() for s in scenarios],
-            "code": io.code_fingerprint(),
-        }
-        memo = cache.memoised(memo_folder, key, lambda: decision_inputs(run, scenarios, scores))
-        return plans, memo
-    except ProbmodelError:
-        return None, None
+    scores = score_plans(run, scenarios)  # each plan scored once for the whole report
+    plans = plan_rows(run, scenarios, scores)
+    if memo_folder is None:
+        return plans, decision_inputs(run, scenarios, scores)
+    key = {
+        "what": "decision_inputs",
+        "run": run.name,
+        "plan": run.plan,
+        "constants": run.priors,
+        "posterior": io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
+        "candidates": [s.as_record() for s in scenarios],
+        "code": io.code_fingerprint(),
+    }
+    memo = cache.memoised(memo_folder, key, lambda: decision_inputs(run, scenarios, scores))
+    return plans, memo

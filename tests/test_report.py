@@ -35,10 +35,24 @@ def report_text(run, tmp_path_factory):
 
 
 def test_report_file_written_where_asked(run, tmp_path):
-    path = pm_.write_report(run, tmp_path / "sub" / "r.html")
+    """Written atomically where asked; an unrelated broken scenario file is left out of Plans and
+    Decisions, which are still built from the others, and the report and stderr say so (issue 14:
+    the sections used to vanish silently)."""
+    import shutil
+
+    from conftest import SHIPPED
+
+    priors = shutil.copytree(SHIPPED, tmp_path / "priors")
+    (priors / "scenarios" / "zz-broken.toml").write_text('title = "broken"\n[plan]\nfleet_size = -3\n')
+    notices = []
+    path = pm_.write_report(run, tmp_path / "sub" / "r.html", priors_dir=priors, on_notice=notices.append)
     assert path == tmp_path / "sub" / "r.html"
     assert path.is_file() and path.stat().st_size > 0
     assert not list(path.parent.glob("*.partial"))  # the atomic write left no temporary file
+    assert len(notices) == 1 and "zz-broken" in notices[0] and "fleet_size" in notices[0]
+    text = path.read_text(encoding="utf-8")
+    assert "INCOMPLETE" in text and "zz-broken" in text
+    assert 'id="plans"' in text and 'id="decisions"' in text  # the other plans are still scored
 
 
 def test_report_is_self_contained(report_text):

@@ -147,7 +147,7 @@ def cmd_report(args) -> int:
     pmod.io.check_output(out, "--out", [args.run])
     run = pmod.load_run(args.run)
     verdict = flag_diagnostics(run)
-    print(f"wrote {pmod.write_report(run, out, priors_dir=args.priors)}")
+    print(f"wrote {pmod.write_report(run, out, priors_dir=args.priors, on_notice=_report_notice)}")
     return strict_exit(args, verdict)
 
 
@@ -173,7 +173,9 @@ def cmd_run(args) -> int:
         save_run(run, nc, "--out-dir")
     verdict = flag_diagnostics(run)
     print_summary(summary_of(run, priors_dir=args.priors))
-    html = pmod.write_report(run, args.out_dir / f"{run.name}.html", priors_dir=args.priors)
+    html = pmod.write_report(
+        run, args.out_dir / f"{run.name}.html", priors_dir=args.priors, on_notice=_report_notice
+    )
     print(f"\n{kept} {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
     return strict_exit(args, verdict)
 
@@ -305,3 +307,8 @@ def print_diagnostics(d: dict) -> None:
     )
     for problem in d["problems"]:
         print(f"warning: {problem}", file=sys.stderr)
+
+
+def _report_notice(message: str) -> None:
+    """A part of the report that could not be built, said on stderr as well as in the report."""
+    print(f"warning: report: {message}", file=sys.stderr)  # stderr is cleaned (common.clean_text)

@@ -21,7 +21,7 @@ from probmodel.report import plots
 from probmodel.report.checks import checks_section, diagnostics_banner, diagnostics_section
 from probmodel.report.decisions import decisions_section, plans_section
 from probmodel.report.evidence import evidence_section, priors_section, provenance_section
-from probmodel.report.markup import CSS, esc, section
+from probmodel.report.markup import CSS, esc, notices_block, section
 from probmodel.report.overview import header, headline, outcome_tables
 
 
@@ -46,6 +46,7 @@ def render_report(run, inputs) -> str:
         diagnostics_banner(run.name, summary["diagnostics"]),
         header(run),
         headline(summary),
+        notices_block(inputs.notices),
         decisions_section(run, summary, inputs.decisions),
         outcome_tables(summary),
         plans_section(run, inputs.plans),

@@ -149,3 +149,14 @@ def interval_header(summary_group: dict[str, Any]) -> str:
     """The stated credible interval, e.g. "90% equal-tailed interval"."""
     ci = summary_group["credible_interval"]
     return f"{ci['mass'] * 100:g}% {ci['kind']} interval"
+
+
+def notices_block(notices: list[str]) -> str:
+    """What the report could not show and why, as a banner (empty when all was built)."""
+    if not notices:
+        return ""
+    items = "".join(f"<li>{esc(n)}</li>" for n in notices)
+    return (
+        '<div class="banner"><span class="badge fail">INCOMPLETE</span> Some parts of this '
+        f"report could not be built:<ul>{items}</ul></div>"
+    )
