@@ -16,6 +16,11 @@ import xarray as xr
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+PRIOR_CONFLICT_P = 1e-3
+"""A record whose observed value has a two-sided prior predictive p below this, in any of its
+entries, is flagged in every output as a conflict with the rest of the model (a 1,000,000 Hz
+control rate, say). Needs at least 2,000 prior draws to be reachable (p is floored at 2/(n+1));
+the shipped records' smallest p is about 0.1."""
 """Thresholds of Vehtari et al. (2021), as ArviZ recommends: rank R-hat <= 1.01, bulk and tail ESS >= 400."""
 
 
@@ -168,15 +173,43 @@ def run_diagnostics(run) -> dict:
             "and are not convergence checks (the base run's were)."
         ]
         d["ok"] = update["pareto_k"] <= PARETO_K_RELIABLE
+    d["prior_conflicts"] = prior_conflicts(run.tree)
     run._diagnostics = d
     return d
+
+
+def prior_conflicts(tree: xr.DataTree) -> dict[str, float]:
+    """Evidence records in a far tail of their prior predictive: record id -> p.
+
+    Per entry, the two-sided p ``2 min(P(rep <= obs), P(rep >= obs))`` over the prior predictive
+    draws (counts plus one over draws plus one); a record's p is its smallest entry's. Only records
+    below :data:`PRIOR_CONFLICT_P` are returned (empty without prior predictive draws).
+    """
+    from probmodel.evidence import EVIDENCE_VARS, record_of
+
+    if "prior_predictive" not in tree.children or "observed_data" not in tree.children:
+        return {}
+    reps, observed = tree["prior_predictive"].to_dataset(), tree["observed_data"].to_dataset()
+    smallest: dict[str, float] = {}
+    for name, dim in EVIDENCE_VARS.items():
+        if name not in reps or name not in observed:
+            continue
+        r, y = reps[name], observed[name]
+        n = r.sizes["chain"] * r.sizes["draw"]
+        below = ((r <= y).sum(("chain", "draw")) + 1) / (n + 1)
+        above = ((r >= y).sum(("chain", "draw")) + 1) / (n + 1)
+        p = np.minimum(1.0, 2.0 * np.minimum(below, above))
+        for label, value in zip(observed[dim].values, p.values, strict=True):
+            record = record_of(str(label))
+            smallest[record] = min(smallest.get(record, 1.0), float(value))
+    return {k: v for k, v in sorted(smallest.items()) if v < PRIOR_CONFLICT_P}
 
 
 def verdict(d: dict) -> dict:
     """The short form of a diagnostics dict for JSON outputs of commands other than ``summary``
     (no per-variable rows): ok, the problems with advice, the extremes and the thresholds."""
     keys = ("ok", "max_r_hat", "min_ess_bulk", "min_ess_tail", "divergences", "thresholds",
-            "problems")  # fmt: skip
+            "problems", "prior_conflicts")  # fmt: skip
     return {k: d[k] for k in keys if k in d}
 
 
@@ -194,6 +227,20 @@ def what_failed(d: dict) -> str:
     if d.get("update") and not d["ok"]:
         what.append(f"PSIS update unreliable (Pareto k {d['update']['pareto_k']:.2f})")
     return "; ".join(what)
+
+
+def conflict_line(name: str, d: dict) -> str:
+    """One line naming the records of a run that conflict with their prior predictive, for
+    stderr ("" when none do)."""
+    found = d.get("prior_conflicts") or {}
+    if not found:
+        return ""
+    listed = ", ".join(f"{k} (p = {v:.1g})" for k, v in found.items())
+    return (
+        f"warning: run {name!r} has evidence far outside what the rest of the model predicts "
+        f"(prior predictive p < {PRIOR_CONFLICT_P:g}): {listed}. Check these records "
+        "(`probmodel evidence influence`); the posterior is pulled towards them."
+    )
 
 
 def failure_line(name: str, d: dict) -> str:

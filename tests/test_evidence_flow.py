@@ -78,14 +78,22 @@ def test_influence_and_data_vs_prior_cover_every_record_and_parameter(small_run)
 
 
 @pytest.mark.fit
-def test_a_conflicting_record_is_flagged_and_the_rest_are_not(spec_dir):
+def test_a_conflicting_record_is_flagged_and_the_rest_are_not(spec_dir, tmp_path, capsys):
     root = spec_dir(evidence=CONFLICTING)
-    run = pmod.fit("seed-cotrain", draws=400, tune=400, chains=2, prior_draws=200, priors_dir=root)
+    run = pmod.fit("seed-cotrain", draws=400, tune=400, chains=2, prior_draws=4000, priors_dir=root)
     rows = {r["id"]: r for r in conflicts(run.tree, run.evidence)}
     assert rows["broken"]["conflict"], rows["broken"]
     # the records it outweighs are pulled away and may look odd; the unrelated ones stay clean
     for other in ("humanoid-list-prices", "tesla-operator-wage", "sartor-thompson-data-exponent"):
         assert not rows[other]["conflict"], rows[other]
+    # far outside its prior predictive: flagged in every output like a failed diagnostic, and
+    # --strict exits 4 (issue 14); the shipped records' smallest prior predictive p is ~0.1
+    assert set(run.diagnostics["prior_conflicts"]) == {"broken"}
+    path = run.save(tmp_path / "run.nc")
+    capsys.readouterr()
+    assert main(["summary", str(path), "--priors", str(root), "--strict"]) == 4
+    err = capsys.readouterr().err
+    assert "broken (p = " in err and "--strict" in err
 
 
 def test_influence_command_prints_tables(small_run, tmp_path, capsys):

@@ -211,25 +211,39 @@ def flag_diagnostics(*runs) -> dict:
     ``{"ok": all ok, "runs": [verdict with "run" name, ...]}``. A run's diagnostics are computed
     once (:func:`probmodel.diagnostics.run_diagnostics`).
     """
-    from probmodel.diagnostics import failure_line, verdict
+    from probmodel.diagnostics import conflict_line, failure_line, verdict
 
     verdicts = []
     for run in runs:
         d = run.diagnostics
         if not d["ok"]:
             print(failure_line(run.name, d), file=sys.stderr)
+        if d.get("prior_conflicts"):
+            print(conflict_line(run.name, d), file=sys.stderr)
         verdicts.append({"run": run.name, **verdict(d)})
     if len(verdicts) == 1:
         return verdicts[0]
-    return {"ok": all(v["ok"] for v in verdicts), "runs": verdicts}
+    return {
+        "ok": all(v["ok"] for v in verdicts),
+        "prior_conflicts": {k: p for v in verdicts for k, p in v.get("prior_conflicts", {}).items()},
+        "runs": verdicts,
+    }
 
 
 def strict_exit(args, verdict: dict, code: int = 0) -> int:
     """The exit code of a command that has written its output: ``code``, or
     :data:`EXIT_DIAGNOSTICS` when ``--strict`` was given and ``verdict`` (from
-    :func:`flag_diagnostics`) says a run failed its diagnostics."""
-    if code == 0 and getattr(args, "strict", False) and not verdict.get("ok", True):
+    :func:`flag_diagnostics`) says a run failed its diagnostics or has evidence that conflicts
+    with its prior predictive."""
+    if code != 0 or not getattr(args, "strict", False):
+        return code
+    if not verdict.get("ok", True):
         print(f"error: --strict: the run failed its MCMC diagnostics; exit code {EXIT_DIAGNOSTICS}.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_DIAGNOSTICS
+    if verdict.get("prior_conflicts"):
+        print(f"error: --strict: evidence conflicts with its prior predictive "
+              f"({', '.join(verdict['prior_conflicts'])}); exit code {EXIT_DIAGNOSTICS}.",
               file=sys.stderr)  # fmt: skip
         return EXIT_DIAGNOSTICS
     return code

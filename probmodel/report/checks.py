@@ -126,16 +126,27 @@ def _prior_check_parts(prior: dict[str, Any]) -> list[str]:
 
 
 def diagnostics_banner(name: str, diag: dict[str, Any]) -> str:
-    """A red banner at the top of the report of a run that failed its diagnostics."""
-    if diag["ok"]:
-        return ""
-    from probmodel.diagnostics import what_failed
+    """Red banners at the top of the report of a run that failed its diagnostics, or whose
+    evidence conflicts with its prior predictive (either can make every number wrong)."""
+    from probmodel.diagnostics import PRIOR_CONFLICT_P, what_failed
 
-    return (
-        '<div class="banner"><span class="badge fail">DIAGNOSTICS FAILED</span> '
-        f"The run {esc(name)!s} failed its MCMC diagnostics ({esc(what_failed(diag))}): every "
-        'number below may be wrong. <a href="#diagnostics">Details and advice</a>.</div>'
-    )
+    banners = []
+    if not diag["ok"]:
+        banners.append(
+            '<div class="banner"><span class="badge fail">DIAGNOSTICS FAILED</span> '
+            f"The run {esc(name)!s} failed its MCMC diagnostics ({esc(what_failed(diag))}): every "
+            'number below may be wrong. <a href="#diagnostics">Details and advice</a>.</div>'
+        )
+    found = diag.get("prior_conflicts") or {}
+    if found:
+        listed = ", ".join(f"{k} (p = {v:.1g})" for k, v in found.items())
+        banners.append(
+            '<div class="banner"><span class="badge fail">EVIDENCE CONFLICT</span> '
+            f"These records lie far outside what the rest of the model predicts (prior "
+            f"predictive p &lt; {PRIOR_CONFLICT_P:g}): {esc(listed)}. The posterior is pulled "
+            'towards them; check them. <a href="#evidence">Evidence</a>.</div>'
+        )
+    return "".join(banners)
 
 
 def diagnostics_section(diag: dict[str, Any]) -> str:
