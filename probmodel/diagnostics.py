@@ -199,7 +199,7 @@ def prior_conflicts(tree: xr.DataTree) -> dict[str, float]:
         below = ((r <= y).sum(("chain", "draw")) + 1) / (n + 1)
         above = ((r >= y).sum(("chain", "draw")) + 1) / (n + 1)
         p = np.minimum(1.0, 2.0 * np.minimum(below, above))
-        for label, value in zip(observed[dim].values, p.values, strict=True):
+        for label, value in zip(p[dim].values, p.values, strict=True):  # aligned labels only
             record = record_of(str(label))
             smallest[record] = min(smallest.get(record, 1.0), float(value))
     return {k: v for k, v in sorted(smallest.items()) if v < PRIOR_CONFLICT_P}

@@ -86,9 +86,11 @@ def parse(table, ctx, problems) -> dict | None:
         problems.add("between_study_sd", spread,
                      "give both between_study_sd and between_study_sd_se, or neither.")  # fmt: skip
         return None
-    if spread is not MISSING and not (num(spread) and spread > 0 and num(spread_se)
-                                      and spread_se > 0):  # fmt: skip
-        problems.add("between_study_sd", spread, "between_study_sd and its se must be numbers > 0.")
+    if spread is not MISSING and not (num(spread) and spread > 0):
+        problems.add("between_study_sd", spread, "must be a number > 0.")
+        return None
+    if spread is not MISSING and not (num(spread_se) and spread_se > 0):
+        problems.add("between_study_sd_se", spread_se, "must be a number > 0.")
         return None
     if ax is None or exponent is None:
         return None
