@@ -41,9 +41,9 @@ from squigglepy import bayes
 
 import probmodel as pmod
 from probmodel.equations import WORLD_PARAMETERS
-from probmodel.sampling import SamplerSettings
-from probmodel.model import build_model
 from probmodel.evidence import AXES
+from probmodel.model import build_model
+from probmodel.sampling import SamplerSettings
 from probmodel.specs.library import Library
 
 BATCH = 100_000

@@ -106,7 +106,7 @@ class Run:
     @property
     def constants(self) -> dict[str, float]:
         """World parameters the run held fixed (not in its draws), at their fixed values."""
-        return {n: float(r["point"]) for n, r in self.priors.items() if r["distribution"] == "Fixed"}
+        return self.scenario_spec.fixed_values()
 
     @property
     def records(self) -> list[Record]:
