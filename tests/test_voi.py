@@ -21,7 +21,7 @@ from probmodel.analysis.voi import (
 from probmodel.cli.sensitivity import cmd_voi
 from probmodel.equations import Plan
 from probmodel.errors import InvalidArgumentError, UnknownNameError
-from probmodel.sampling import Run
+from probmodel.sampling import Run, SamplerSettings, run_meta
 
 
 def expected_positive_part(mu: float, sigma: float) -> float:
@@ -166,7 +166,7 @@ def synthetic_run(library):
     data["sim_compute_usd_per_token"] = (("chain", "draw"), rng.lognormal(np.log(1e-3), 1, shape))
     data["unit_cost_usd"] = (("chain", "draw"), rng.lognormal(np.log(1e5), 0.3, shape))
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset(data)})
-    return Run(tree=tree, meta={"scenario": {"name": "synthetic", "plan": {}}, "priors": {}})
+    return Run(tree=tree, meta=run_meta(library.scenario("seed-real-only"), [], SamplerSettings()))
 
 
 def test_voi_table_on_synthetic_draws(library, synthetic_run):
