@@ -25,20 +25,22 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from probmodel.analysis.smoothing import smooth
 from probmodel.equations import Plan
 from probmodel.errors import InvalidArgumentError, UnknownNameError, did_you_mean
 
 N_GROUPS = 100
-"""Equal-count groups of a parameter's draws that the spline is fitted to. SciPy's GCV search
-costs ~0.35 ms per point (a Python loop), so 4,000 draws take ~1.4 s per fit and 100 groups
-~0.03 s; with 40 draws per group the fit loses nothing a smooth E[NB | phi] needs."""
+"""Equal-count groups of a parameter's draws that the spline is fitted to: the fit's cost grows
+as the cube of the points (one eigendecomposition), and with 40 draws per group of 4,000 it loses
+nothing a smooth E[NB | phi] needs."""
 N_BOOT_EVPI = 200
 """Bootstrap resamples for the Monte Carlo error of EVPI (cheap: no fits)."""
 N_BOOT_EVPPI = 30
 """Bootstrap resamples (each refits the splines) for the Monte Carlo error of an EVPPI."""
 SE_TOP = 10
 """Parameters (highest EVPPI first) whose Monte Carlo error :func:`voi_table` bootstraps; on the
-4,000-draw seed-cotrain run with 3 plans, every one of 43 would take ~80 s, ten take ~20 s."""
+4,000-draw seed-cotrain run with 3 plans each costs ~0.5 s (30 refits) on a loaded 2-core
+machine, so ten take ~5 s."""
 DEFAULT_PENALTY_USD = 1e9
 """Penalty for a missed deadline or target when no plan has a budget to scale it by [USD]."""
 
@@ -224,20 +226,17 @@ def _evppi_value(nb: np.ndarray, phi: np.ndarray, n_groups: int) -> float:
     """EVPPI before clipping: mean over draws of ``max(0, max_d g_d(phi))`` minus the current
     information's ``max(0, max_d mean(INB_d))``, with ``g_d`` the smoothing-spline fit of the
     incremental net benefit of plan ``d`` over the plan best under current information."""
-    from scipy.interpolate import make_smoothing_spline
-
     baseline = int(np.argmax(nb.mean(axis=0)))
     inb = np.delete(nb - nb[:, [baseline]], baseline, axis=1)
     group, position, size = _groups(phi, n_groups)
-    fitted = np.empty((size.size, inb.shape[1]))
-    for d in range(inb.shape[1]):
-        mean = np.bincount(group, weights=inb[:, d]) / size
-        scale = float(np.std(mean))
-        if size.size < 5 or scale == 0.0 or not np.isfinite(scale):
-            fitted[:, d] = mean  # too few distinct values to smooth: the group means are E[.|phi]
-            continue
-        spline = make_smoothing_spline(position, mean / scale, w=size)
-        fitted[:, d] = spline(position) * scale
+    mean = np.stack([np.bincount(group, weights=column) for column in inb.T], axis=1)
+    mean /= size[:, None]
+    fitted = mean.copy()  # too few distinct values to smooth: the group means are E[.|phi]
+    scale = np.std(mean, axis=0)
+    smoothable = (scale > 0) & np.isfinite(scale)
+    if size.size >= 5 and smoothable.any():
+        scaled = mean[:, smoothable] / scale[smoothable]
+        fitted[:, smoothable] = smooth(position, scaled, size) * scale[smoothable]
     perfect = float(np.sum(size * np.maximum(fitted.max(axis=1), 0.0)) / phi.size)
     current = max(float(inb.mean(axis=0).max()), 0.0)
     return perfect - current
@@ -257,9 +256,9 @@ def evppi(
     plan over the plan chosen under current information, ``b``, is regressed on ``phi``: a
     smoothing spline reproduces constants, so ``mean_j g_b(phi_j) = max_d mean_j NB[j, d]`` and
     ``EVPPI = mean_j max(0, max_d (g_d - g_b)(phi_j))``; one fit fewer, and the same as fitting
-    every plan with a common smoothing. The regression is SciPy's penalized cubic smoothing spline
-    (:func:`scipy.interpolate.make_smoothing_spline`, smoothing chosen by generalized
-    cross-validation), fitted to the means of ``n_groups`` equal-count groups of the sorted draws
+    every plan with a common smoothing. The regression is the penalized cubic smoothing spline of
+    :func:`scipy.interpolate.make_smoothing_spline` with its GCV smoothing, computed for all plans
+    at once (:func:`probmodel.analysis.smoothing.smooth`), fitted to the means of ``n_groups`` equal-count groups of the sorted draws
     (weighted by group size; equal values of ``phi`` always share a group, which handles ties)
     on the empirical-CDF scale of ``phi``.
 
@@ -275,7 +274,7 @@ def evppi(
         The parameter's value in the same draws.
     n_boot : int
         Bootstrap resamples of the draws, each refitting the splines, for the Monte Carlo
-        standard error (``0``: none). ~0.06 s each with 3 plans and 100 groups.
+        standard error (``0``: none). ~15 ms each with 3 plans and 100 groups.
     seed : int
     n_groups : int
         Groups the draws are averaged into before the spline fit (at least 5).
@@ -319,7 +318,7 @@ def evppi(
         "method": (
             "regression (Strong, Oakley & Brennan 2014): incremental net benefit over the "
             "current choice regressed on the parameter with a GCV smoothing spline "
-            f"(scipy make_smoothing_spline) on {n_groups} equal-count groups of draws; "
+            f"(the spline of scipy's make_smoothing_spline) on {n_groups} equal-count groups of draws; "
             + (f"standard error by bootstrap ({n_boot} refits)" if n_boot else "no standard error")
         ),
     }
