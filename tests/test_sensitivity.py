@@ -171,14 +171,17 @@ def test_sensitivity_on_a_real_fit(small_run, tmp_path, capsys):
         run=path, outcome="years", scenario="seed-real-only", json=True, top=5, priors=None
     )
     assert cmd_sensitivity(args) == 0
-    out = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr().out
+    assert "NaN" not in printed  # strict JSON: delta not computed is null
+    out = json.loads(printed)
     assert out["plan"] == "seed-real-only" and out["outcome"] == "years"
     swings = [b["swing"] for b in out["tornado"]]
     assert np.isfinite(swings).all() and swings == sorted(swings, reverse=True) and swings[0] > 0
     ranking = out["ranking"]
     s1 = [r["S1"] for r in ranking["rows"]]
     assert len(s1) > 30 and np.isfinite(s1).all() and s1 == sorted(s1, reverse=True)
-    assert all(np.isfinite(r["delta"]) and r["delta_conf"] > 0 for r in ranking["rows"])
+    assert all(r["delta"] is None and r["delta_conf"] is None for r in ranking["rows"])
+    assert ranking["delta_draws"] is None  # Borgonovo's delta only with --delta
     assert s1[0] > ranking["noise_floor"]["S1"] + ranking["rows"][0]["S1_conf"]
     # real-only years depend on collection speed, not on what simulation costs
     top = {r["parameter"] for r in ranking["rows"][:5]}
@@ -188,3 +191,8 @@ def test_sensitivity_on_a_real_fit(small_run, tmp_path, capsys):
     assert cmd_sensitivity(args) == 0
     text = capsys.readouterr().out
     assert "cost_total_usd of seed-cotrain" in text and "S1" in text and "Noise floor" in text
+    assert "--delta adds Borgonovo's delta" in text and "delta:" not in text
+    args.delta = True
+    assert cmd_sensitivity(args) == 0
+    text = capsys.readouterr().out
+    assert "delta: how far knowing it would move" in text and "and delta 0." in text

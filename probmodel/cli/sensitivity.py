@@ -22,6 +22,10 @@ def register(sub, p: Parents) -> None:
     )
     s.add_argument("--scenario", help="explain this scenario's plan on the run's posterior")
     s.add_argument("--top", type=TOP, default=10, help="rows to show (10)")
+    s.add_argument(
+        "--delta", action="store_true",
+        help="also Borgonovo's moment-independent delta (about twenty times slower)",
+    )  # fmt: skip
     s.set_defaults(handler=cmd_sensitivity)
 
     s = sub.add_parser(
@@ -39,7 +43,7 @@ def register(sub, p: Parents) -> None:
     s.set_defaults(handler=cmd_voi)
 
 def cmd_sensitivity(args) -> int:
-    """``probmodel sensitivity RUN [--outcome NAME] [--scenario NAME] [--json] [--top N]``."""
+    """``probmodel sensitivity RUN [--outcome NAME] [--scenario NAME] [--delta] [--json] [--top N]``."""
     import probmodel as pmod
     from probmodel import formatting as fmt
     from probmodel.analysis.sensitivity import DEFAULT_OUTCOME, tornado, variance_ranking
@@ -63,7 +67,8 @@ def cmd_sensitivity(args) -> int:
     posterior = run.tree["posterior"].to_dataset()
     constants = run.constants
     bars = tornado(posterior, plan, outcome, constants)
-    ranking = variance_ranking(posterior, plan, outcome, constants)
+    with_delta = bool(getattr(args, "delta", False))
+    ranking = variance_ranking(posterior, plan, outcome, constants, with_delta=with_delta)
     judgement = pmod.api.judgement(run).as_dict()
     if getattr(args, "json", False):
         print(
@@ -93,29 +98,38 @@ def cmd_sensitivity(args) -> int:
     )  # fmt: skip
     level = f"{ranking['conf_level']:.0%}"
     thinned = ""
-    if ranking["delta_draws"] < ranking["n_draws"]:
+    if with_delta and ranking["delta_draws"] < ranking["n_draws"]:
         thinned = f"; delta from {ranking['delta_draws']:,} evenly thinned draws"
+    columns = ["parameter", "S1 (variance share)", f"± {level}"]
+    if with_delta:
+        columns += ["delta", f"± {level}"]
+    rows = []
+    for r in ranking["rows"][:top]:
+        row = [r["parameter"], fmt.fmt_share(r["S1"]), fmt.fmt_share(r["S1_conf"])]
+        if with_delta:
+            row += [f"{r['delta']:.3f}", f"{r['delta_conf']:.3f}"]
+        rows.append(tuple(row))
     table(
         f"share of the posterior variance of {outcome} each parameter explains "
         f"({ranking['n_draws']:,} draws{thinned})",
-        ["parameter", "S1 (variance share)", f"± {level}", "delta", f"± {level}"],
-        [
-            (r["parameter"], fmt.fmt_share(r["S1"]), fmt.fmt_share(r["S1_conf"]),
-             f"{r['delta']:.3f}", f"{r['delta_conf']:.3f}")
-            for r in ranking["rows"][:top]
-        ],
+        columns,
+        rows,
         keep_first=True,
-    )  # fmt: skip
+    )
     print(
         "S1: expected share of the variance that knowing the parameter exactly would remove "
-        f"(correlated parameters share credit; the shares add up to {ranking['s1_sum']:.2f}). "
-        "delta: how far knowing it would move the whole distribution (0 = not at all)."
+        f"(correlated parameters share credit; the shares add up to {ranking['s1_sum']:.2f})."
+        + (
+            " delta: how far knowing it would move the whole distribution (0 = not at all)."
+            if with_delta
+            else " --delta adds Borgonovo's delta, which also catches effects on the tails."
+        )
     )
     floor = ranking["noise_floor"]
+    floor_delta = f" and delta {floor['delta']:.3f}" if with_delta else ""
     print(
-        f"Noise floor: a made-up input with no effect scores S1 {fmt.fmt_share(floor['S1'])} "
-        f"and delta {floor['delta']:.3f} on these draws; rows near it are indistinguishable from no "
-        "effect."
+        f"Noise floor: a made-up input with no effect scores S1 {fmt.fmt_share(floor['S1'])}"
+        f"{floor_delta} on these draws; rows near it are indistinguishable from no effect."
     )
     if overrides:
         print(
