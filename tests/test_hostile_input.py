@@ -524,3 +524,87 @@ def test_an_impossibly_precise_evidence_sd_is_refused_at_check_time(tmp_path, ca
     assert main(["evidence", "check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "tiny.toml: sd = 5e-324" in err and "0.01%" in err and "Traceback" not in err
+
+
+LOOPING_COMMAND = """
+import contextlib, os, sys, time
+from probmodel.cli import main
+argv = sys.argv[1:]
+with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+    start = time.perf_counter()
+    assert main(argv) == 0
+    seconds = time.perf_counter() - start
+    print("ready", seconds, file=sys.__stdout__, flush=True)
+    while True:
+        main(argv)
+"""
+
+
+@pytest.mark.parametrize("command", ["sweep", "report"])
+def test_a_command_killed_while_it_writes_leaves_its_output_whole_and_the_run_untouched(
+    small_run, tmp_path, command
+):
+    """SIGKILL a real ``sweep``/``report`` process that keeps re-writing its output, late in a
+    cycle (where the save is): the output is the earlier whole file, the run is byte for byte
+    the same, and the next write removes the dead writer's partial file. Deterministic in outcome:
+    whatever instant the kill lands on, each assertion must hold."""
+    import time
+
+    run_file = small_run.save(tmp_path / "run.nc")
+    out = tmp_path / ("sweep.nc" if command == "sweep" else "report.html")
+    argv = [command, str(run_file), "--out", str(out)]
+    if command == "sweep":
+        argv += ["--grid", "fleet_size=500:20000:6:log", "--grid", "real_share=0.1:1:5"]
+    before = digest(run_file)
+    script = tmp_path / "loop.py"
+    script.write_text(LOOPING_COMMAND)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *argv], stdout=subprocess.PIPE, env=env, cwd=tmp_path
+    )
+    try:
+        ready, seconds = proc.stdout.readline().split()
+        assert ready == b"ready"
+        time.sleep(1.9 * float(seconds))  # ~90% into the second re-write, near its save
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert digest(run_file) == before
+    if command == "sweep":
+        assert pio.load_dataset(out).sizes["fleet_size"] == 6
+    else:
+        assert out.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert main(argv) == 0
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+SECOND_SAVER = """
+import sys
+import probmodel as pm
+run = pm.load_run(sys.argv[1])
+thinned = type(run)(tree=run.tree.isel(draw=slice(0, 100)), meta=run.meta)
+for _ in range(int(sys.argv[3])):
+    thinned.save(sys.argv[2])
+"""
+
+
+def test_a_second_process_saving_the_same_results_file_never_breaks_either(run_file, tmp_path):
+    """Two real processes save different runs to one results file, over and over: every read
+    in between loads a whole run (one or the other), and no temporary file is left."""
+    from probmodel.api import load_run
+
+    shared = tmp_path / "shared.nc"
+    mine = load_run(run_file)
+    draws = {mine.tree["posterior"].sizes["draw"], 100}
+    script = tmp_path / "saver.py"
+    script.write_text(SECOND_SAVER)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    other = subprocess.Popen([sys.executable, str(script), str(run_file), str(shared), "40"], env=env)
+    try:
+        for _ in range(40):
+            mine.save(shared)
+            assert load_run(shared).tree["posterior"].sizes["draw"] in draws
+    finally:
+        assert other.wait(timeout=600) == 0
+    assert load_run(shared).tree["posterior"].sizes["draw"] in draws
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.nc", "saver.py", "shared.nc"]
