@@ -8,7 +8,7 @@ run: bootstrap
 
 test: bootstrap
 	.venv/bin/lint-imports --no-cache
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n 2 --dist loadscope
 
 bootstrap:
 	@./scripts/bootstrap
