@@ -7,19 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from probmodel.errors import ProbmodelError
 from probmodel.evidence import Record
-from probmodel.run import (  # noqa: F401 - is_stale, new_evidence, reusable_run: for commands
-    Run,
-    SamplerSettings,
-    is_stale,
-    new_evidence,
-    reusable_run,
-)
 from probmodel.specs.library import Library, evidence_for
 from probmodel.specs.scenario import Scenario
+
+if TYPE_CHECKING:
+    from probmodel.run import Run
+
+_FROM_RUN = ("Run", "SamplerSettings", "is_stale", "new_evidence", "reusable_run")
+"""Names of :mod:`probmodel.run` the commands reach through the API, imported on first use: the run
+module brings xarray (~1 s), which ``point``, ``scenarios`` and ``--help`` never need."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_RUN:
+        from probmodel import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def list_scenarios(priors_dir: str | Path | None = None) -> list[Scenario]:
@@ -80,6 +88,8 @@ def fit(
         scenario = load_scenario(scenario, priors_dir)
     if evidence is None:
         evidence = load_evidence(scenario, priors_dir)
+    from probmodel.run import SamplerSettings
+
     settings = SamplerSettings(
         draws=draws,
         tune=tune,
@@ -93,6 +103,8 @@ def fit(
 
 def load_run(path: str | Path) -> Run:
     """Load a saved run (checks the file's hashes)."""
+    from probmodel.run import Run
+
     return Run.load(path)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,6 @@ class _Encoder:
         return {"__ndarray__": name}
 
     def __call__(self, obj: Any) -> Any:
-        import xarray as xr
-
         if obj is None or isinstance(obj, bool | int | float | str):
             return obj
         if isinstance(obj, np.generic):
@@ -64,10 +63,11 @@ class _Encoder:
             return {"__dict__": {k: self(v) for k, v in obj.items()}}
         if isinstance(obj, list | tuple):
             return {"__list__" if isinstance(obj, list) else "__tuple__": [self(v) for v in obj]}
-        if isinstance(obj, xr.DataArray):
+        xr = sys.modules.get("xarray")  # not imported: obj cannot be an xarray object
+        if xr is not None and isinstance(obj, xr.DataArray):
             return {"__dataarray__": self._variable(obj) | {"name": self(obj.name),
                                                          "coords": self._coords(obj)}}  # fmt: skip
-        if isinstance(obj, xr.Dataset):
+        if xr is not None and isinstance(obj, xr.Dataset):
             return {
                 "__dataset__": {
                     "data_vars": {str(k): self._variable(v) for k, v in obj.data_vars.items()},
@@ -86,8 +86,6 @@ class _Encoder:
 
 
 def _decode(obj: Any, arrays) -> Any:
-    import xarray as xr
-
     if not isinstance(obj, dict):
         return obj
     (tag, body), *_ = obj.items()
@@ -98,6 +96,7 @@ def _decode(obj: Any, arrays) -> Any:
     if tag in ("__list__", "__tuple__"):
         items = [_decode(v, arrays) for v in body]
         return items if tag == "__list__" else tuple(items)
+    import xarray as xr  # only xarray objects need it (~1 s to import)
 
     def variable(spec):
         return xr.Variable(spec["dims"], arrays[spec["data"]["__ndarray__"]],
@@ -163,12 +162,15 @@ def load(path: str | Path, key: str) -> Any | None:
         return None
 
 
-def memoised(folder: str | Path, key: dict[str, Any], compute: Callable[[], Any]) -> Any:
+def memoised(
+    folder: str | Path, key: dict[str, Any], compute: Callable[[], Any], keep: int = KEEP
+) -> Any:
     """``compute()``'s result, stored in ``folder`` under a hash of ``key`` and reused while
     ``key`` (which must name everything the result depends on) is unchanged.
 
     Why: the report's decision analysis takes seconds and depends only on the posterior draws,
     the candidate plans and the code; re-rendering a report of the same run should not repeat it.
+    ``keep`` entries stay in ``folder`` (the most recently written).
     """
     folder = Path(folder)
     name = io.sha256(io.canonical_json(key))
@@ -177,14 +179,14 @@ def memoised(folder: str | Path, key: dict[str, Any], compute: Callable[[], Any]
     if result is None:
         result = compute()
         if store(path, name, result):
-            _prune(folder)
+            _prune(folder, keep)
     return result
 
 
-def _prune(folder: Path) -> None:
+def _prune(folder: Path, keep: int = KEEP) -> None:
     try:
         entries = sorted(folder.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in entries[KEEP:]:
+        for old in entries[keep:]:
             old.unlink(missing_ok=True)
     except OSError:  # another process pruned first
         pass

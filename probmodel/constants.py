@@ -24,3 +24,6 @@ Z90 = NormalDist().inv_cdf(0.95)
 
 TAIL_P = 0.05
 """A record whose posterior predictive p-value is below this is "in the tail" (model checks)."""
+
+DEFAULT_SCENARIO = "seed-cotrain"
+"""The scenario ``probmodel run`` samples when none is named."""

@@ -23,7 +23,7 @@ from probmodel.cli.common import (
 
 def register(sub, p: Parents) -> None:
     """Add this module's commands to the ``probmodel`` parser."""
-    from probmodel.specs.library import DEFAULT_SCENARIO
+    from probmodel.constants import DEFAULT_SCENARIO
 
     s = sub.add_parser(
         "check",

@@ -27,7 +27,6 @@ from probmodel.evidence import Record, for_fleet, parse_evidence
 from probmodel.specs.priors import parse_prior
 from probmodel.specs.scenario import Scenario, parse_scenario
 
-DEFAULT_SCENARIO = "seed-cotrain"
 MEASURABLE = set(WORLD_PARAMETERS) | set(MEASURABLE_DERIVED)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -124,13 +125,67 @@ class PriorSpec:
         return np.asarray(self.to_preliz().rvs(n, random_state=rng), dtype=float)
 
     def to_pymc(self, name: str | None = None, **kwargs):
-        """Create the PyMC random variable in the current model context."""
-        return self.to_preliz().to_pymc(name or self.name, **kwargs)
+        """Create the PyMC random variable in the current model context (PyMC's families and
+        parameter names are PreliZ's, :data:`FAMILIES`)."""
+        import pymc as pm
+
+        return getattr(pm, self.distribution)(name or self.name, **self.params, **kwargs)
 
     def quantiles(self, qs) -> list[float]:
+        """Quantiles at probabilities ``qs``: the standard library's normal quantile function or
+        :mod:`scipy.special`'s inverse distribution functions. PreliZ and :mod:`scipy.stats` give
+        the same (tested), but importing either costs every command that reads the specs 1-2 s."""
         if self.is_fixed:
             return [self.point for _ in qs]
-        return [float(x) for x in self.to_preliz().ppf(list(qs))]
+        p, family = self.params, self.distribution
+        q = np.asarray(list(qs), dtype=float)
+        if family in ("Normal", "LogNormal", "HalfNormal"):  # the standard library suffices
+            unit = NormalDist()
+            if family == "HalfNormal":
+                return [p["sigma"] * unit.inv_cdf((1.0 + v) / 2.0) for v in q]
+            z = np.array([unit.inv_cdf(v) for v in q])
+            with np.errstate(over="ignore"):  # a far tail beyond float range is inf: a fact
+                x = p["mu"] + p["sigma"] * z if family == "Normal" else np.exp(p["mu"] + p["sigma"] * z)
+            return [float(v) for v in x]
+        if family == "Uniform":
+            return [float(p["lower"] + v * (p["upper"] - p["lower"])) for v in q]
+        from scipy import special
+
+        if family == "Beta":
+            x = special.betaincinv(p["alpha"], p["beta"], q)
+        elif family == "Gamma":
+            x = special.gammaincinv(p["alpha"], q) / p["beta"]
+        elif family == "TruncatedNormal":
+            lo, hi = self.support
+            a, b = ((v - p["mu"]) / p["sigma"] for v in (lo, hi))
+            if a > 0:  # both bounds above the mean: work in the mirrored (upper) tail
+                z = -special.ndtri(special.ndtr(-a) - q * (special.ndtr(-a) - special.ndtr(-b)))
+            else:
+                z = special.ndtri(special.ndtr(a) + q * (special.ndtr(b) - special.ndtr(a)))
+            x = p["mu"] + p["sigma"] * z
+        else:
+            x = self.to_preliz().ppf(q)
+        return [float(v) for v in np.asarray(x, dtype=float)]
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Lowest and highest values the distribution can take."""
+        if self.is_fixed:
+            return (self.point, self.point)
+        p = self.params
+        supports = {
+            "Normal": (-math.inf, math.inf),
+            "LogNormal": (0.0, math.inf),
+            "HalfNormal": (0.0, math.inf),
+            "Beta": (0.0, 1.0),
+            "Gamma": (0.0, math.inf),
+            "Uniform": (p.get("lower"), p.get("upper")),
+            "TruncatedNormal": (p.get("lower"), p.get("upper")),
+        }
+        lo, hi = supports.get(self.distribution, (None, None))
+        lo = -math.inf if lo is None else float(lo)
+        hi = math.inf if hi is None else float(hi)
+        return lo, hi
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> PriorSpec:
@@ -284,7 +339,7 @@ def _parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec
         problems.add(f"{name}.point", point, f"{name} takes values in {domain}.")
         return None
     if not spec.is_fixed:
-        lo, hi = (float(x) for x in spec.to_preliz().support)
+        lo, hi = spec.support
         if lo < low or hi > high:
             problems.add(
                 f"{name}.distribution",
@@ -300,6 +355,8 @@ def _parse_prior(name: str, table: Any, problems: ProblemCollector) -> PriorSpec
                 f"{name}.point", point, f"outside the support [{lo}, {hi}] of {_describe(spec)}."
             )
             return None
+        if math.isfinite(lo) and math.isfinite(hi):
+            return spec  # bounded: no draw can overflow
         q_lo, q_hi = spec.quantiles([TAIL_CHECK, 1 - TAIL_CHECK])
         if not all(math.isfinite(q) and abs(q) <= MAX_MAGNITUDE for q in (q_lo, q_hi)):
             key = "interval" if interval is not None else "params"
