@@ -18,10 +18,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import arviz_stats  # noqa: F401  (registers the .azstats accessor used for PSIS)
 import numpy as np
 import xarray as xr
-from scipy.stats import false_discovery_control
 
 from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, population_of
@@ -85,6 +83,8 @@ def record_log_likelihood(tree: xr.DataTree) -> xr.DataArray:
 
 def loo_log_weights(tree: xr.DataTree) -> tuple[xr.DataArray, xr.DataArray]:
     """PSIS log weights that remove one record each, and their Pareto k per record."""
+    import arviz_stats  # noqa: F401 - registers the .azstats accessor (1-3 s: only when used)
+
     ll = record_log_likelihood(tree)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -311,6 +311,8 @@ _LATENT_POPULATIONS = (
 
 def _fdr(p_values: list[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (false-discovery rate), in the input's order."""
+    from scipy.stats import false_discovery_control  # scipy.stats: ~1 s, only when used
+
     return [float(q) for q in false_discovery_control(p_values)] if p_values else []
 
 
