@@ -1,7 +1,19 @@
 """Real fits: what only sampling can show (convergence at the shipped settings, reproducibility,
-and evidence moving the posterior for a traceable reason)."""
+and evidence moving the posterior for a traceable reason).
+
+False failures: every fit here is seeded, and the same seed gives bitwise-identical draws in every
+process on a machine (``test_same_seed_same_draws``), so a test that passes once passes every run
+there. A machine with different floating point (another CPU's vector instructions) draws other
+chains; the margins then are: the prior-matching bands are sized from the ESS for a 0.1% chance
+per run that any of their checks fails (``Z_QUANTILE``); the default
+fit's convergence is the product's own claim (R-hat <= 1.01 and ESS >= 400 at the shipped settings;
+measured max R-hat 1.0062-1.0085 and min ESS 820-1,156 at the default seed as the model changed),
+not a band, and its rate across machines has not been measured.
+"""
 
 from __future__ import annotations
+
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -53,12 +65,28 @@ def test_evidence_moves_the_parameters_it_measures(cotrain_run):
     assert post_m == pytest.approx(prior_m, rel=0.05)
 
 
+NAMES = ("cost_total_usd", "years", "sim_transfer", "operating_days_per_year")
+QUANTILES = (0.1, 0.5, 0.9)
+Z_QUANTILE = NormalDist().inv_cdf(1 - 0.001 / (2 * len(NAMES) * len(QUANTILES)))
+"""Two-sided, Bonferroni over the 12 checks: a 0.1% chance per run that any fails by Monte Carlo
+error alone (z = 4.0)."""
+
+
 def test_posterior_without_evidence_matches_the_prior():
-    """With no evidence NUTS must sample the prior: a calibration check of the whole pipeline."""
+    """With no evidence NUTS must sample the prior: a calibration check of the whole pipeline.
+
+    The posterior's q-quantile must sit within ``Z_QUANTILE`` standard errors of q on the prior's
+    probability scale; the standard error of a quantile's position is ``sqrt(q (1 - q) / n)``, with
+    ``n`` the bulk ESS of the posterior draws plus the 4,000 independent prior draws."""
+    import arviz as az
+
     run = pmod.fit("seed-real-only", evidence=[], draws=500, tune=500, prior_draws=4000)
-    for name in ("cost_total_usd", "years", "sim_transfer", "operating_days_per_year"):
+    ess = az.ess(run.tree, var_names=list(NAMES), method="bulk")
+    for name in NAMES:
         post = run.tree["posterior"][name].values.ravel()
         prior = run.tree["prior"][name].values.ravel()
-        for q in (0.1, 0.5, 0.9):
-            lo, hi = np.quantile(prior, [max(q - 0.04, 0), min(q + 0.04, 1)])
-            assert lo <= np.quantile(post, q) <= hi, (name, q)
+        n_post = float(ess[name])
+        for q in QUANTILES:
+            tol = Z_QUANTILE * np.sqrt(q * (1 - q) * (1 / n_post + 1 / prior.size))
+            lo, hi = np.quantile(prior, [max(q - tol, 0), min(q + tol, 1)])
+            assert lo <= np.quantile(post, q) <= hi, (name, q, tol)

@@ -183,11 +183,13 @@ def test_measurement_record_is_added_by_reweighting(base, cheaper, tmp_path):
 def test_reweighted_posterior_agrees_with_a_refit(specs, base, cheaper):
     """The update and a NUTS fit with the record agree on the measured parameter's median.
 
-    Tolerance 0.15 posterior sd: the Monte Carlo standard error of a median is about
+    Tolerance 0.2 posterior sd: the Monte Carlo standard error of a median is about
     1.25 sd / sqrt(ESS). The refit has ESS >~ 1,000 for unit_cost_usd and the update an
     importance-sampling ESS > 500 (asserted above) of draws that are themselves MCMC draws, so the
-    difference has a standard error of roughly 0.05 sd: 0.15 sd is three of them, while the record
-    itself moves the median by several times that.
+    difference has a standard error of roughly 0.05 sd: 0.2 sd is four of them, a two-sided
+    false-failure rate of 0.006% if the Monte Carlo error were drawn afresh (the fits are seeded,
+    so on one machine the result is the same every run), while the record itself moves the median
+    by several times that.
     """
     path, result = cheaper
     new, _ = read_evidence_file(path)
@@ -197,7 +199,7 @@ def test_reweighted_posterior_agrees_with_a_refit(specs, base, cheaper):
     updated, _ = median_sd(result.run, "unit_cost_usd")
     refitted, sd = median_sd(refit, "unit_cost_usd")
     before, _ = median_sd(base, "unit_cost_usd")
-    assert abs(updated - refitted) <= 0.15 * sd
+    assert abs(updated - refitted) <= 0.2 * sd
     assert abs(before - refitted) > 3 * abs(updated - refitted)
 
 
