@@ -38,6 +38,30 @@ def test_sweep_equals_evaluating_each_plan_on_its_own(grid, prior_run, library):
         assert float(cell["p_on_time"]) == pytest.approx(on_time)
 
 
+def test_a_sweep_over_the_plans_limits_scores_each_plan_against_its_own(prior_run, library):
+    """Deadline, budget and target as axes: each plan's probabilities use its own limits (the
+    README's sweep varies deadline_years; a per-plan limit column once broadcast to plans x plans)."""
+    scenario = library.scenario("seed-cotrain")
+    axes = {"deadline_years": "3,5", "budget_usd": "1e9,4e9", "performance_target": "0.5,0.8"}
+    ds = sweep(prior_run, scenario, axes, chunk_size=3)  # chunks that split the grid unevenly
+    post = prior_run.tree["posterior"].to_dataset()
+    alone = draws_outcomes(post, scenario.plan)
+    cost, years = alone["cost_net_usd"].values.ravel(), alone["years"].values.ravel()
+    success = alone["success_rate"].values.ravel()
+    for deadline in (3.0, 5.0):
+        for budget in (1e9, 4e9):
+            for target in (0.5, 0.8):
+                cell = ds.sel(deadline_years=deadline, budget_usd=budget, performance_target=target)
+                assert cell["p_on_time"].shape == ()
+                assert float(cell["p_on_time"]) == pytest.approx(np.mean(years <= deadline))
+                assert float(cell["p_cost_and_years_within"]) == pytest.approx(
+                    np.mean((cost <= budget) & (years <= deadline))
+                )
+                assert float(cell["p_success_at_least_target"]) == pytest.approx(
+                    np.mean(success >= target)
+                )
+
+
 def test_more_sites_cost_more_and_help_performance(grid):
     cost = grid["cost_p50"].sel(fleet_size=1000, real_share=1.0)
     success = grid["success_p50"].sel(fleet_size=1000, real_share=1.0)

@@ -87,11 +87,12 @@ QUANTILES = {"cost": (0.5, 0.8, 0.9), "years": (0.5, 0.8), "success": (0.1, 0.5,
 
 
 def _limit(value):
-    """A plan limit (scalar or one per plan) shaped to broadcast against ``plans x draws``."""
+    """A plan limit (scalar, or one per plan as a vector or a column) shaped to broadcast
+    against ``plans x draws``."""
     if value is None:
         return None
     v = np.asarray(value, dtype=float)
-    return v if v.ndim == 0 else v[..., None]
+    return v if v.ndim == 0 else v.reshape(-1, 1)
 
 
 def risk_events(cost, years, success=None, budget=None, deadline=None, target=None):
