@@ -154,7 +154,9 @@ def sweep(
         with a ``sample`` dimension), as the optimiser's robustness check needs.
     chunk_size : int, optional
         Plans evaluated at once (bounds memory: each chunk holds ~40 arrays of
-        ``chunk_size x draws`` floats). Default: about 40M floats per chunk.
+        ``chunk_size x draws`` floats). Default: about 8M floats per chunk, 50 plans of 4,000
+        draws. Measured on a 1,000-plan sweep of a 4,000-draw run: 250-plan chunks peaked at 719 MiB
+        in 1.8-2.2 s, 50-plan chunks at 310 MiB in 1.0-1.1 s (the process holds 207 MiB before).
 
     Returns
     -------
@@ -184,7 +186,7 @@ def sweep(
     shape = tuple(v.size for v in values.values())
     points = list(itertools.product(*values.values()))
     n_plans = len(points)
-    chunk = chunk_size or max(1, int(4e7 // (40 * max(n_draws, 1))))
+    chunk = chunk_size or max(1, int(8e6 // (40 * max(n_draws, 1))))
     base = scenario.plan
     stats: dict[str, np.ndarray] = {}
     kept = {name: np.empty((n_plans, n_draws)) for name in KEPT} if keep_draws else {}
