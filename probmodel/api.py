@@ -148,6 +148,7 @@ def write_report(
     Every analysis runs once (:func:`probmodel.pipeline.report_inputs`); :mod:`probmodel.report`
     renders the result.
     """
+    from probmodel import cache
     from probmodel.pipeline import report_inputs
     from probmodel.report.html import write_report as render
 
@@ -163,13 +164,53 @@ def write_report(
             scenarios.append(lib.scenario(name))
         except ProbmodelError as err:
             notices.append(f"scenario {name!r} left out of Plans and Decisions: {_first_line(err)}")
+    key = _report_key(run, scenarios)
+    if not notices and cache.enabled() and _report_is_current(path, key):
+        return Path(path)  # an unchanged run and spec folder: the report on disk is this one
     inputs = report_inputs(
         run, scenarios, memo_folder=Path(path).parent / REPORT_CACHE, notices=notices
     )
     for notice in inputs.notices:
         if on_notice is not None:
             on_notice(notice)
-    return render(run, inputs, path)
+    # A report with notices is always rebuilt, so its notices are said again on stderr.
+    return render(run, inputs, path, key=None if inputs.notices else key)
+
+
+REPORT_KEY_VERSION = 1
+
+
+def _report_key(run: Run, scenarios: list[Scenario]) -> str:
+    """Hash of everything a report shows: the run (configuration and draws), the candidate plans
+    with their priors, and the code that renders it."""
+    from probmodel import io
+
+    return io.sha256(
+        io.canonical_json(
+            {
+                "version": REPORT_KEY_VERSION,
+                "run": run.config_hash,
+                "draws": io.data_hash(run.tree),
+                "candidates": [
+                    [s.as_record(), {n: p.as_record() for n, p in s.priors.items()}]
+                    for s in scenarios
+                ],
+                "code": io.code_fingerprint(),
+            }
+        )
+    )
+
+
+def _report_is_current(path: str | Path, key: str) -> bool:
+    """Whether the file at ``path`` is a report written for ``key`` (its head carries the key)."""
+    from probmodel.report.html import report_key_of
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return report_key_of(head) == key
 
 
 def _first_line(err: Exception) -> str:

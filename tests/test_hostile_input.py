@@ -558,7 +558,8 @@ def test_a_command_killed_while_it_writes_leaves_its_output_whole_and_the_run_un
     before = digest(run_file)
     script = tmp_path / "loop.py"
     script.write_text(LOOPING_COMMAND)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # No caches: every cycle really rebuilds and re-writes (an unchanged report is not rewritten)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROBMODEL_NO_CACHE": "1"}
     proc = subprocess.Popen(
         [sys.executable, str(script), *argv], stdout=subprocess.PIPE, env=env, cwd=tmp_path
     )

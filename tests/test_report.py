@@ -119,3 +119,46 @@ def test_report_with_shipped_evidence(small_run, tmp_path):
     assert "Which evidence moved what" in text and "Data vs prior" in text
     assert "not in this run's draws" not in text
     assert f"given {len(small_run.evidence)} evidence records" in text
+
+
+def test_an_unchanged_report_is_not_rebuilt_and_a_changed_one_is(run, tmp_path, monkeypatch):
+    """The report's head carries a hash of the run, the candidate plans and the code: writing the
+    report of an unchanged run again leaves the file as it was (no analysis, no rendering); a
+    change to any scenario file rebuilds it, and so does PROBMODEL_NO_CACHE=1."""
+    import shutil
+
+    from conftest import SHIPPED
+
+    priors = shutil.copytree(SHIPPED, tmp_path / "priors")
+    path = pm_.write_report(run, tmp_path / "r.html", priors_dir=priors)
+    first = path.read_bytes()
+    assert b'<meta name="probmodel-report-key" content="' in first[:4096]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rebuilt a report whose inputs did not change")
+
+    with monkeypatch.context() as m:
+        m.setattr("probmodel.pipeline.report_inputs", refuse)
+        assert pm_.write_report(run, path, priors_dir=priors) == path
+    assert path.read_bytes() == first
+
+    calls = []
+    from probmodel import pipeline
+
+    real = pipeline.report_inputs
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("probmodel.pipeline.report_inputs", counting)
+    scenario = priors / "scenarios" / "seed-real-only.toml"
+    scenario.write_text(scenario.read_text() + "\n# a comment changes no record\n")
+    pm_.write_report(run, path, priors_dir=priors)
+    assert calls == []
+    scenario.write_text(scenario.read_text().replace("fleet_size = 5000", "fleet_size = 6000"))
+    pm_.write_report(run, path, priors_dir=priors)  # another plan to score: rebuilt
+    assert calls == [1] and path.read_bytes() != first
+    monkeypatch.setenv("PROBMODEL_NO_CACHE", "1")
+    pm_.write_report(run, path, priors_dir=priors)
+    assert calls == [1, 1]

@@ -11,6 +11,7 @@ file can be mailed, archived or opened offline and shows exactly what was comput
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from probmodel import io
@@ -24,8 +25,11 @@ from probmodel.report.evidence import evidence_section, priors_section, provenan
 from probmodel.report.markup import CSS, esc, notices_block, section
 from probmodel.report.overview import header, headline, outcome_tables
 
+KEY_META = "probmodel-report-key"
+"""Name of the ``<meta>`` tag holding the hash of what a report shows (see ``api.write_report``)."""
 
-def write_report(run, inputs, path: str | Path) -> Path:
+
+def write_report(run, inputs, path: str | Path, key: str | None = None) -> Path:
     """Write the HTML report of ``run`` to ``path`` atomically and return the path.
 
     Parameters
@@ -34,11 +38,20 @@ def write_report(run, inputs, path: str | Path) -> Path:
     inputs : probmodel.pipeline.ReportInputs
         What the report shows, computed once by :func:`probmodel.pipeline.report_inputs`.
     path : str or Path
+    key : str, optional
+        A hash of everything the report shows, stored in its head so that an unchanged report
+        need not be rebuilt.
     """
-    return io.write_text(path, render_report(run, inputs))
+    return io.write_text(path, render_report(run, inputs, key))
 
 
-def render_report(run, inputs) -> str:
+def report_key_of(head: str) -> str | None:
+    """The key stored in the head of a report's HTML, if any."""
+    match = re.search(rf'<meta name="{KEY_META}" content="([0-9a-f]{{64}})">', head)
+    return match.group(1) if match else None
+
+
+def render_report(run, inputs, key: str | None = None) -> str:
     """The report as one HTML string: renders ``inputs`` (a
     :class:`probmodel.pipeline.ReportInputs`), computes nothing."""
     summary, prov = inputs.summary, inputs.provenance
@@ -61,7 +74,8 @@ def render_report(run, inputs) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title}: probmodel report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + (f'<meta name="{KEY_META}" content="{key}">\n' if key else "")
+        + f"<title>{title}: probmodel report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         + "\n".join(sections)
         + "\n</body>\n</html>\n"
     )
