@@ -56,6 +56,27 @@ def test_check_and_add_a_new_curve_by_file_alone(spec_dir, tmp_path, capsys):
     assert main(["evidence", "add", str(new), "--priors", str(root), "--force"]) == 0
 
 
+def test_two_files_can_never_hold_one_record_id(spec_dir, tmp_path, capsys):
+    """A second file claiming a shipped record's id is refused naming both files, by every command
+    that reads the library; ``evidence add --force`` replaces the file named by the id, so it
+    cannot create a second one either."""
+    root = spec_dir()
+    shipped = root / "evidence" / "onex-neo-price.toml"
+    text = shipped.read_text()
+    (root / "evidence" / "zz-copy.toml").write_text('id = "onex-neo-price"\n' + text)
+    assert main(["evidence", "list", "--priors", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "zz-copy.toml: id = 'onex-neo-price': duplicate of the record in" in err
+    assert "onex-neo-price.toml" in err.split("duplicate of the record in", 1)[1]
+    (root / "evidence" / "zz-copy.toml").unlink()
+    new = tmp_path / "elsewhere.toml"
+    new.write_text('id = "onex-neo-price"\n' + text.replace("20000", "21000", 1))
+    assert main(["evidence", "add", str(new), "--priors", str(root), "--force"]) == 0
+    files = sorted(p.name for p in (root / "evidence").glob("*.toml") if "onex" in p.read_text())
+    assert [f for f in files if f.startswith("onex-neo")] == ["onex-neo-price.toml"]
+    assert main(["evidence", "list", "--priors", str(root)]) == 0
+
+
 def test_new_curve_enters_the_model_as_a_new_study(spec_dir, tmp_path):
     from probmodel.model import build_model
 
