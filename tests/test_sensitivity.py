@@ -183,10 +183,15 @@ def test_sensitivity_on_a_real_fit(small_run, tmp_path, capsys):
     assert all(r["delta"] is None and r["delta_conf"] is None for r in ranking["rows"])
     assert ranking["delta_draws"] is None  # Borgonovo's delta only with --delta
     assert s1[0] > ranking["noise_floor"]["S1"] + ranking["rows"][0]["S1_conf"]
-    # real-only years depend on collection speed, not on what simulation costs
+    # Real-only years depend on collection speed, not on what simulation costs. On 400 draws a
+    # parameter with no effect scores like the made-up one (the noise floor), and with only a few
+    # parameters that matter it can rank fifth by chance (it did once the draws changed). So test
+    # its size, not its rank: 3 of its 95% half-widths are ~5.9 standard errors of one estimate,
+    # ~4.2 of the difference of two noise estimates, a chance of ~1e-5 when it has no effect.
     top = {r["parameter"] for r in ranking["rows"][:5]}
     assert top & {"useful_hours_per_day", "tokens_per_step", "control_rate_hz"}
-    assert "sim_compute_usd_per_token" not in top
+    sim = next(r for r in ranking["rows"] if r["parameter"] == "sim_compute_usd_per_token")
+    assert sim["S1"] <= ranking["noise_floor"]["S1"] + 3 * sim["S1_conf"], sim
     args.json, args.scenario, args.outcome = False, None, None
     assert cmd_sensitivity(args) == 0
     text = capsys.readouterr().out
