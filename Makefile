@@ -7,6 +7,7 @@ run: bootstrap
 	.venv/bin/probmodel run
 
 test: bootstrap
+	@./scripts/ensure-browser
 	.venv/bin/lint-imports --no-cache
 	.venv/bin/python -m pytest -n 2 --dist loadscope
 
