@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from probmodel.constants import RESULTS_CACHE
 from probmodel.errors import ProbmodelError
 from probmodel.evidence import Record
 from probmodel.specs.library import Library, evidence_for
@@ -17,7 +18,7 @@ from probmodel.specs.scenario import Scenario
 if TYPE_CHECKING:
     from probmodel.run import Run
 
-_FROM_RUN = ("Run", "SamplerSettings", "is_stale", "new_evidence", "reusable_run")
+_FROM_RUN = ("Run", "RunConfig", "SamplerSettings", "is_stale", "new_evidence", "reusable_run")
 """Names of :mod:`probmodel.run` the commands reach through the API, imported on first use: the run
 module brings xarray (~1 s), which ``point``, ``scenarios`` and ``--help`` never need."""
 
@@ -108,11 +109,34 @@ def load_run(path: str | Path) -> Run:
     return Run.load(path)
 
 
-"""Folder, beside a report, where its decision analysis is memoised (:func:`probmodel.cache.memoised`)."""
+def summarize_saved(
+    path: str | Path, ci_prob: float = 0.9, confidence: float = 0.8, run: Run | None = None
+) -> dict[str, Any]:
+    """:func:`summarize` of the run saved at ``path``, memoised beside it.
 
+    Why: a summary needs seconds of loading and checking the draws, and the same file is asked
+    again and again. The entry (in ``RESULTS_CACHE`` beside the file) is keyed by the file's
+    identity (device, inode, size, modification and change times: any write, copy or ``touch``
+    gives a new one), the options and the code, so an edited file is loaded, and its hashes
+    checked, again. ``run``: the run already loaded from ``path`` (saves reading it).
+    """
+    from probmodel import cache, io
+    from probmodel.run import RunConfig
 
-REPORT_CACHE = ".probmodel-cache"
-"""Folder, beside a report, where its decision analysis is memoised (:func:`probmodel.cache.memoised`)."""
+    path = Path(path)
+    RunConfig.read(path)  # a missing, foreign or edited file is refused even on a cache hit
+    key = {
+        "what": "summary",
+        "file": io.file_identity(path),
+        "ci_prob": ci_prob,
+        "confidence": confidence,
+        "code": io.code_fingerprint(),
+    }
+    return cache.memoised(
+        path.parent / RESULTS_CACHE,
+        key,
+        lambda: summarize(run if run is not None else load_run(path), ci_prob, confidence),
+    )
 
 
 def summarize(run: Run, ci_prob: float = 0.9, confidence: float = 0.8) -> dict[str, Any]:
@@ -168,7 +192,7 @@ def write_report(
     if not notices and cache.enabled() and _report_is_current(path, key):
         return Path(path)  # an unchanged run and spec folder: the report on disk is this one
     inputs = report_inputs(
-        run, scenarios, memo_folder=Path(path).parent / REPORT_CACHE, notices=notices
+        run, scenarios, memo_folder=Path(path).parent / RESULTS_CACHE, notices=notices
     )
     for notice in inputs.notices:
         if on_notice is not None:

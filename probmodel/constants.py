@@ -27,3 +27,7 @@ TAIL_P = 0.05
 
 DEFAULT_SCENARIO = "seed-cotrain"
 """The scenario ``probmodel run`` samples when none is named."""
+
+RESULTS_CACHE = ".probmodel-cache"
+"""Folder beside a results file where what was computed from it is memoised (a report's decision
+analysis, a summary): :func:`probmodel.cache.memoised`; safe to delete at any time."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:  # flagging a stored verdict need not import xarray
+    import xarray as xr
 
 RHAT_MAX = 1.01
 ESS_MIN = 400

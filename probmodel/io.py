@@ -517,6 +517,53 @@ def load_tree(path: str | Path):
             "It may be truncated or not a probmodel result; re-create it with `probmodel sample`."
         ) from None
     attrs = dict(tree.attrs)
+    meta, stored_data = _checked_meta(path, attrs)
+    if stored_data != data_hash(tree):
+        raise ResultFileError(
+            f"{path}: data_hash does not match the stored draws: the arrays were changed after "
+            "saving. Re-create the file with `probmodel sample`."
+        )
+    tree.attrs = {k: v for k, v in tree.attrs.items() if not k.startswith(META_PREFIX)}
+    return tree, meta
+
+
+def file_identity(path: str | Path) -> dict[str, Any]:
+    """What identifies one version of a file without reading it: its resolved path, device,
+    inode, size and modification and change times (in ns). Any write, copy, rename onto it or
+    ``touch`` changes it (the change time cannot be set back by a user), as with Git's index."""
+    path = Path(path).resolve()
+    st = path.stat()
+    return {"path": str(path), "device": st.st_dev, "inode": st.st_ino, "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}  # fmt: skip
+
+
+def load_meta(path: str | Path) -> dict[str, Any]:
+    """The configuration stored with a saved run (what :func:`save_tree` was given as ``meta``),
+    read from the file's root attributes only: no draws are read and xarray is not imported.
+
+    The configuration hash is checked as by :func:`load_tree`; the draws' hash is not (that needs
+    every array), so a caller that relies on the draws must load them with :func:`load_tree`.
+    """
+    import netCDF4  # the C library behind NETCDF_ENGINE; reads attributes in milliseconds
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultFileError(f"{path}: no such results file (make one with `probmodel sample`).")
+    try:
+        with netCDF4.Dataset(path, "r") as opened:
+            attrs = {key: opened.getncattr(key) for key in opened.ncattrs()}
+    except Exception as err:  # noqa: BLE001 - the netCDF library raises many types
+        raise ResultFileError(
+            f"{path}: not a readable netCDF/HDF5 results file ({type(err).__name__}: {err}). "
+            "It may be truncated or not a probmodel result; re-create it with `probmodel sample`."
+        ) from None
+    return _checked_meta(path, attrs)[0]
+
+
+def _checked_meta(path: Path, attrs: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The metadata in a results file's root attributes, after checking its format and config
+    hash, and the stored hash of its draws (checked by the caller that reads them)."""
+    attrs = dict(attrs)
     if attrs.get(f"{META_PREFIX}format") != RESULT_FORMAT:
         raise ResultFileError(
             f"{path}: not a probmodel result (attribute {META_PREFIX}format is "
@@ -539,13 +586,7 @@ def load_tree(path: str | Path):
             f"(stored {str(stored_config)[:12]}, computed {config_hash(meta)[:12]}): the file was "
             "edited after saving. Re-create it with `probmodel sample`."
         )
-    if stored_data != data_hash(tree):
-        raise ResultFileError(
-            f"{path}: data_hash does not match the stored draws: the arrays were changed after "
-            "saving. Re-create the file with `probmodel sample`."
-        )
-    tree.attrs = {k: v for k, v in tree.attrs.items() if not k.startswith(META_PREFIX)}
-    return tree, meta
+    return meta, stored_data
 
 
 def _netcdf_safe_attrs(attrs: dict) -> dict:

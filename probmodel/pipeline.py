@@ -89,9 +89,6 @@ def judgement(run: Run):
     return judgement_report(run.tree, run.plan_spec, run.priors, run.constants, reachable=reachable)
 
 
-REPORT_CACHE = ".probmodel-cache"
-
-
 def decision_inputs(
     run: Run, scenarios: list[Scenario], scores: xr.Dataset | None = None
 ) -> dict[str, Any] | None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import xarray as xr
+from typing import TYPE_CHECKING, Any
 
 from probmodel import __version__, io
 from probmodel.constants import DEFAULT_SEED
@@ -21,6 +19,9 @@ from probmodel.evidence import Record
 from probmodel.specs.library import Library, evidence_for
 from probmodel.specs.priors import PriorSpec
 from probmodel.specs.scenario import Scenario
+
+if TYPE_CHECKING:  # reading a run's configuration alone need not import xarray (~0.4 s)
+    import xarray as xr
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,11 @@ class SamplerSettings:
             )
 
 
-@dataclass
-class Run:
-    """A fitted scenario: the DataTree and the configuration that produced it."""
+class _Configured:
+    """What a run's configuration (``meta``: scenario, priors, evidence, sampler settings) says,
+    typed; shared by a loaded :class:`Run` and a :class:`RunConfig` read without its draws."""
 
-    tree: xr.DataTree
-    meta: dict[str, Any] = field(default_factory=dict)
-    _diagnostics: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
-    """Cache of :func:`probmodel.diagnostics.run_diagnostics` (computed once per run)."""
-
-    @property
-    def diagnostics(self) -> dict[str, Any]:
-        """R-hat, ESS and divergences with a verdict (``ok``) and advice (``problems``)."""
-        from probmodel.diagnostics import run_diagnostics  # computed on first use only
-
-        return run_diagnostics(self)
+    meta: dict[str, Any]
 
     @property
     def scenario(self) -> dict[str, Any]:
@@ -133,6 +124,37 @@ class Run:
     def config_hash(self) -> str:
         return io.config_hash(self.meta)
 
+
+
+@dataclass(frozen=True)
+class RunConfig(_Configured):
+    """A saved run's configuration without its draws: read from the file's attributes in
+    milliseconds (config hash checked; the draws' hash is checked only by :meth:`Run.load`)."""
+
+    meta: dict[str, Any]
+
+    @classmethod
+    def read(cls, path: str | Path) -> RunConfig:
+        """The configuration stored in the results file at ``path``."""
+        return cls(meta=io.load_meta(path))
+
+
+@dataclass
+class Run(_Configured):
+    """A fitted scenario: the DataTree and the configuration that produced it."""
+
+    tree: xr.DataTree
+    meta: dict[str, Any] = field(default_factory=dict)
+    _diagnostics: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    """Cache of :func:`probmodel.diagnostics.run_diagnostics` (computed once per run)."""
+
+    @property
+    def diagnostics(self) -> dict[str, Any]:
+        """R-hat, ESS and divergences with a verdict (``ok``) and advice (``problems``)."""
+        from probmodel.diagnostics import run_diagnostics  # computed on first use only
+
+        return run_diagnostics(self)
+
     def save(self, path: str | Path) -> Path:
         """Write the run to one netCDF file, atomically (an earlier file survives a failure)."""
         return io.save_tree(self.tree, self.meta, path)
@@ -159,7 +181,7 @@ def run_meta(scenario: Scenario, evidence: list[Record], settings: SamplerSettin
 
 
 
-def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
+def is_stale(run: _Configured, priors_dir: str | Path | None = None) -> bool | None:
     """Whether ``run`` no longer matches the spec files (``None``: its scenario is gone).
 
     A run is stale when its scenario, priors, any of its own evidence records (edited or
@@ -183,7 +205,7 @@ def is_stale(run: Run, priors_dir: str | Path | None = None) -> bool | None:
     return io.config_hash(meta) != io.config_hash(base)
 
 
-def new_evidence(run: Run, priors_dir: str | Path | None = None) -> list[str]:
+def new_evidence(run: _Configured, priors_dir: str | Path | None = None) -> list[str]:
     """Ids of the scenario's evidence records that ``run`` does not use yet."""
     try:
         library = Library.open(priors_dir)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import numpy as np
+import pytest
 import xarray as xr
 
 from probmodel import cache
@@ -98,3 +100,29 @@ def test_objects_the_format_cannot_hold_are_not_cached(tmp_path):
     assert not cache.store(tmp_path / "x.npz", "k", {"f": object()})
     assert not cache.store(tmp_path / "y.npz", "k", np.array([object()]))
     assert cache.load(tmp_path / "missing.npz", "k") is None
+
+
+def test_parsed_priors_are_written_once_per_process_and_read_by_the_next(tmp_path, monkeypatch):
+    """A process that parses new priors writes the cache file once, at exit (writing it after
+    each of ~90 priors cost ~10 s), keyed by the code's fingerprint; the next process reads them
+    without parsing."""
+    import subprocess
+    import sys
+
+    from probmodel import io
+    from probmodel.specs import priors
+
+    home = tmp_path / "cache"
+    env = {**os.environ, "PROBMODEL_CACHE_DIR": str(home)}
+    script = "from probmodel.specs.library import Library; Library.open(None).scenario('seed-cotrain')"
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=300)
+    assert (home / priors._CACHE_FILE).is_file()
+    monkeypatch.setenv("PROBMODEL_CACHE_DIR", str(home))
+    monkeypatch.setattr(priors, "_PARSED", None)
+    assert priors._cache_key().endswith(io.code_fingerprint())
+    parsed = priors._parsed()
+    assert len(parsed) >= 40  # the world priors of one scenario
+    monkeypatch.setattr(priors, "_parse_prior", lambda *a: pytest.fail("parsed again"))
+    from probmodel.specs.library import Library
+
+    Library.open(None).scenario("seed-cotrain")

@@ -58,7 +58,12 @@ def _copy(saved, tmp_path):
     return target
 
 
-def test_edited_configuration_is_refused(saved, tmp_path):
+LOADERS = {"load_run": pmod.load_run, "RunConfig.read": lambda p: pmod.api.RunConfig.read(p)}
+"""Both ways of reading a saved run: with its draws, and its configuration alone (``summary``)."""
+
+
+@pytest.mark.parametrize("load", LOADERS.values(), ids=LOADERS.keys())
+def test_edited_configuration_is_refused(saved, tmp_path, load):
     path = _copy(saved, tmp_path)
     with h5py.File(path, "r+") as f:
         text = f.attrs["probmodel_scenario"]
@@ -66,7 +71,7 @@ def test_edited_configuration_is_refused(saved, tmp_path):
             text.decode() if isinstance(text, bytes) else text
         ).replace("5000.0", "50.0")
     with pytest.raises(ResultFileError, match="config_hash does not match"):
-        pmod.load_run(path)
+        load(path)
 
 
 def test_edited_draws_are_refused(saved, tmp_path):
@@ -77,18 +82,20 @@ def test_edited_draws_are_refused(saved, tmp_path):
         pmod.load_run(path)
 
 
-def test_foreign_netcdf_is_refused(tmp_path):
+@pytest.mark.parametrize("load", LOADERS.values(), ids=LOADERS.keys())
+def test_foreign_netcdf_is_refused(tmp_path, load):
     path = tmp_path / "other.nc"
     xr.Dataset({"a": ("x", [1.0, 2.0])}).to_netcdf(path, engine="h5netcdf")
     with pytest.raises(ResultFileError, match="not a probmodel result"):
-        pmod.load_run(path)
+        load(path)
 
 
-def test_truncated_file_is_refused(saved, tmp_path):
+@pytest.mark.parametrize("load", LOADERS.values(), ids=LOADERS.keys())
+def test_truncated_file_is_refused(saved, tmp_path, load):
     path = tmp_path / "truncated.nc"
     path.write_bytes(saved.read_bytes()[:4000])
     with pytest.raises(ResultFileError, match="not a readable"):
-        pmod.load_run(path)
+        load(path)
 
 
 def test_missing_file_and_cli_exit_code(tmp_path, capsys):
@@ -159,3 +166,23 @@ def test_a_writer_killed_mid_save_leaves_the_earlier_result_intact(saved, tmp_pa
     assert load_run(path).config_hash == before  # complete: the old file or a whole new one
     load_run(path).save(path)
     assert not list(tmp_path.glob(".result.nc.*.partial"))
+
+
+def test_a_summary_is_memoised_beside_its_file_until_the_file_changes(saved, tmp_path, monkeypatch):
+    """``summary`` of an unchanged file answers from the memo without reading the draws (issue 16:
+    under 1 s); any write to the file (even of the same bytes) gives it a new identity, so the
+    draws are read, and their hash checked, again."""
+    path = _copy(saved, tmp_path)
+    first = pmod.api.summarize_saved(path)
+    assert first == pmod.summarize(pmod.load_run(path))
+    loads = []
+    real_load = pmod.api.load_run
+    monkeypatch.setattr(pmod.api, "load_run", lambda p: loads.append(p) or real_load(p))
+    assert pmod.api.summarize_saved(path) == first and loads == []  # from the memo
+    assert pmod.api.summarize_saved(path, ci_prob=0.8) != first and len(loads) == 1  # other options
+    path.write_bytes(path.read_bytes())  # same bytes, new change time
+    assert pmod.api.summarize_saved(path) == first and len(loads) == 2
+    with h5py.File(path, "r+") as f:  # an edit of the draws is caught, not answered from the memo
+        f["posterior/cost_total_usd"][0, 0] = 1.0
+    with pytest.raises(ResultFileError, match="data_hash does not match"):
+        pmod.api.summarize_saved(path)

@@ -358,25 +358,3 @@ def checks_counts(prior: dict[str, Any] | None, ppc: list[dict[str, Any]]) -> di
     }  # fmt: skip
 
 
-def checks_line(checks: dict[str, Any]) -> str:
-    """The summary's one line on the model checks."""
-    parts = []
-    prior = checks.get("prior_predictive")
-    if prior is not None:
-        names = f" ({', '.join(prior['outside'])})" if prior["outside"] else ""
-        parts.append(
-            f"{prior['n_outside']} of {prior['n_outcomes']} point estimates outside the prior "
-            f"{prior['mass']:.0%} interval{names}"
-        )
-    ppc = checks.get("ppc")
-    if ppc is not None:
-        ids = f" ({', '.join(ppc['tail'])})" if ppc["tail"] else ""
-        parts.append(
-            f"{ppc['n_tail']} of {ppc['n_records']} evidence records in the posterior predictive "
-            f"tail (p < {ppc['tail_p']}){ids}"
-        )
-    if not parts:
-        return "model checks: not available (the run has no prior draws or evidence)."
-    return "model checks: " + "; ".join(parts) + ". Details: probmodel check prior|ppc RUN."
-
-

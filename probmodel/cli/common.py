@@ -211,16 +211,21 @@ def flag_diagnostics(*runs) -> dict:
     ``{"ok": all ok, "runs": [verdict with "run" name, ...]}``. A run's diagnostics are computed
     once (:func:`probmodel.diagnostics.run_diagnostics`).
     """
+    return flag_verdicts([(run.name, run.diagnostics) for run in runs])
+
+
+def flag_verdicts(named: list[tuple[str, dict]]) -> dict:
+    """:func:`flag_diagnostics` for runs given as (name, diagnostics) pairs (a memoised summary
+    carries its run's diagnostics; the draws need not be loaded to flag them)."""
     from probmodel.diagnostics import conflict_line, failure_line, verdict
 
     verdicts = []
-    for run in runs:
-        d = run.diagnostics
+    for name, d in named:
         if not d["ok"]:
-            print(failure_line(run.name, d), file=sys.stderr)
+            print(failure_line(name, d), file=sys.stderr)
         if d.get("prior_conflicts"):
-            print(conflict_line(run.name, d), file=sys.stderr)
-        verdicts.append({"run": run.name, **verdict(d)})
+            print(conflict_line(name, d), file=sys.stderr)
+        verdicts.append({"run": name, **verdict(d)})
     if len(verdicts) == 1:
         return verdicts[0]
     return {

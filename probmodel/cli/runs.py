@@ -13,6 +13,7 @@ from probmodel.cli.common import (
     RESULTS_DIR,
     Parents,
     flag_diagnostics,
+    flag_verdicts,
     sample_run,
     sampling_inputs,
     save_run,
@@ -128,11 +129,9 @@ def cmd_sample(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    import probmodel as pmod
 
-    run = pmod.load_run(args.run)
-    verdict = flag_diagnostics(run)
-    summary = summary_of(run, args.ci, args.priors, args.confidence)
+    summary = summary_of(args.run, args.ci, args.priors, args.confidence)
+    verdict = flag_verdicts([(summary["scenario"], summary["diagnostics"])])
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
     else:
@@ -172,7 +171,7 @@ def cmd_run(args) -> int:
         run = sample_run(args, (scenario, evidence, settings))
         save_run(run, nc, "--out-dir")
     verdict = flag_diagnostics(run)
-    print_summary(summary_of(run, priors_dir=args.priors))
+    print_summary(summary_of(nc, priors_dir=args.priors, run=run))
     html = pmod.write_report(
         run, args.out_dir / f"{run.name}.html", priors_dir=args.priors, on_notice=_report_notice
     )
@@ -180,12 +179,15 @@ def cmd_run(args) -> int:
     return strict_exit(args, verdict)
 
 
-def summary_of(run, ci: float = 0.9, priors_dir=None, confidence: float = 0.8) -> dict:
+def summary_of(path, ci: float = 0.9, priors_dir=None, confidence: float = 0.8, run=None) -> dict:
+    """The summary of the run saved at ``path`` (memoised beside it), with whether the spec files
+    have moved on since (stale, new evidence): those are asked of the files every time."""
     import probmodel as pmod
 
-    summary = pmod.summarize(run, ci_prob=ci, confidence=confidence)
-    summary["stale"] = pmod.api.is_stale(run, priors_dir)
-    summary["new_evidence"] = pmod.api.new_evidence(run, priors_dir)
+    summary = pmod.api.summarize_saved(path, ci_prob=ci, confidence=confidence, run=run)
+    config = run if run is not None else pmod.api.RunConfig.read(path)
+    summary["stale"] = pmod.api.is_stale(config, priors_dir)
+    summary["new_evidence"] = pmod.api.new_evidence(config, priors_dir)
     return summary
 
 
@@ -269,8 +271,6 @@ def print_summary(summary: dict) -> None:
     if summary.get("judgement"):
         print_judgement(summary["judgement"])
     if summary.get("checks"):
-        from probmodel.analysis.checks import checks_line
-
         print(checks_line(summary["checks"]))
     print_diagnostics(summary["diagnostics"])
     if summary.get("new_evidence"):
@@ -285,6 +285,28 @@ def print_summary(summary: dict) -> None:
             f"re-run `probmodel sample {summary['scenario']}` for current results.",
             file=sys.stderr,
         )
+
+
+def checks_line(checks: dict) -> str:
+    """The summary's one line on the model checks."""
+    parts = []
+    prior = checks.get("prior_predictive")
+    if prior is not None:
+        names = f" ({', '.join(prior['outside'])})" if prior["outside"] else ""
+        parts.append(
+            f"{prior['n_outside']} of {prior['n_outcomes']} point estimates outside the prior "
+            f"{prior['mass']:.0%} interval{names}"
+        )
+    ppc = checks.get("ppc")
+    if ppc is not None:
+        ids = f" ({', '.join(ppc['tail'])})" if ppc["tail"] else ""
+        parts.append(
+            f"{ppc['n_tail']} of {ppc['n_records']} evidence records in the posterior predictive "
+            f"tail (p < {ppc['tail_p']}){ids}"
+        )
+    if not parts:
+        return "model checks: not available (the run has no prior draws or evidence)."
+    return "model checks: " + "; ".join(parts) + ". Details: probmodel check prior|ppc RUN."
 
 
 def print_judgement(j: dict) -> None:
