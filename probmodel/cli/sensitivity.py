@@ -13,7 +13,7 @@ from probmodel.errors import InvalidArgumentError
 def register(sub, p: Parents) -> None:
     """Add this module's commands to the ``probmodel`` parser."""
     s = sub.add_parser(
-        "sensitivity", parents=[p.priors, p.strict, p.json],
+        "sensitivity", parents=[p.priors, p.strict, p.json, p.wide],
         help="which assumption drives an outcome: tornado and variance-based ranking (SALib)",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -29,7 +29,7 @@ def register(sub, p: Parents) -> None:
     s.set_defaults(handler=cmd_sensitivity)
 
     s = sub.add_parser(
-        "voi", parents=[p.priors, p.strict, p.json],
+        "voi", parents=[p.priors, p.strict, p.json, p.wide],
         help="value of information (EVPI, EVPPI per parameter, in USD) for a choice between plans",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
