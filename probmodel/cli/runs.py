@@ -22,6 +22,7 @@ from probmodel.cli.common import (
     strict_exit,
     table,
 )
+from probmodel.errors import InvalidArgumentError
 
 
 def register(sub, p: Parents) -> None:
@@ -72,6 +73,12 @@ def register(sub, p: Parents) -> None:
         "--confidence", type=PROBABILITY, default=0.8,
         help="confidence level for contingency (percentile - point estimate; 0.8)",
     )  # fmt: skip
+    s.add_argument(
+        "--csv", type=Path, metavar="FILE",
+        help="also write the outcome table (every column, raw numbers in the outcome's unit) as "
+        "CSV to FILE; refuses an existing FILE unless --force",
+    )  # fmt: skip
+    s.add_argument("--force", action="store_true", help="let --csv replace an existing file")
     s.set_defaults(handler=cmd_summary)
 
     s = sub.add_parser(
@@ -139,6 +146,13 @@ def cmd_sample(args) -> int:
 def cmd_summary(args) -> int:
     import probmodel as pmod
 
+    if args.csv is not None:  # before any work
+        pmod.io.check_output(args.csv, "--csv", [args.run])
+        if args.csv.exists() and not args.force:
+            raise InvalidArgumentError(
+                f"--csv {args.csv}: the file exists; pass --force to replace it, or choose "
+                "another name."
+            )
     run = pmod.load_run(args.run)
     verdict = flag_diagnostics(run)
     summary = summary_of(run, args.ci, args.priors, args.confidence)
@@ -146,7 +160,38 @@ def cmd_summary(args) -> int:
         print(json.dumps(summary, indent=2, default=float))
     else:
         print_summary(summary)
+    if args.csv is not None:
+        path = pmod.io.write_text(args.csv, summary_csv(summary))
+        print(f"wrote {path}", file=sys.stderr)
     return strict_exit(args, verdict)
+
+
+CSV_COLUMNS = ("mean", "sd", "p10", "p50", "p70", "p80", "p90", "mean_worst_10pct", "ci_low",
+               "ci_high", "point", "contingency")  # fmt: skip
+
+
+def summary_csv(summary: dict) -> str:
+    """The summary's outcome table as CSV: one row per outcome with its unit, the direction
+    that is better, and raw numbers (no rounding, no $ or %) in that unit; empty where a
+    statistic does not apply (a contingency for success, a point for a missing point group)."""
+    import csv
+    import io as text_io
+
+    from probmodel.equations import higher_is_better, unit
+
+    post = summary["posterior"]
+    buffer = text_io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["scenario", "group", "outcome", "unit", "better", *CSV_COLUMNS,
+                     "ci_mass", "contingency_confidence"])  # fmt: skip
+    for name, row in post["outcomes"].items():
+        writer.writerow(
+            [summary["scenario"], post.get("group", "posterior"), name, unit(name),
+             "higher" if higher_is_better(name) else "lower",
+             *(repr(float(row[c])) if row.get(c) is not None else "" for c in CSV_COLUMNS),
+             post["credible_interval"]["mass"], post["contingency_confidence"]]
+        )  # fmt: skip
+    return buffer.getvalue()
 
 
 def cmd_report(args) -> int:
