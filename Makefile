@@ -5,6 +5,7 @@
 
 run: bootstrap
 	.venv/bin/probmodel run
+	@echo "next: 'source .venv/bin/activate' puts probmodel on PATH for the README's commands"
 
 test: bootstrap
 	@./scripts/ensure-browser

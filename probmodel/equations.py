@@ -222,12 +222,23 @@ class PlanVariable:
     """What ``None`` means for this variable (e.g. "solved for the deadline")."""
     sweepable: bool = False
     """Whether a sweep or an optimiser may vary it (numeric, and meaningful on a grid)."""
+    integer: bool = False
+    """Whether it counts whole things (robots, sites, embodiments): a sweep grid over it holds
+    whole numbers only."""
 
 
-def _var(default: Any, label: str, unit: str = "", when_none: str = "—", sweep: bool = False):
+def _var(
+    default: Any,
+    label: str,
+    unit: str = "",
+    when_none: str = "—",
+    sweep: bool = False,
+    integer: bool = False,
+):
     """A :class:`Plan` field with its :class:`PlanVariable` description as metadata."""
     return field(
-        default=default, metadata={"variable": PlanVariable(label, unit, when_none, sweep)}
+        default=default,
+        metadata={"variable": PlanVariable(label, unit, when_none, sweep, integer)},
     )
 
 
@@ -285,7 +296,7 @@ class Plan:
     )
     token_target: float | None = _var(None, "token target", "tokens", "from the model size")
     fleet_size: float | None = _var(
-        5000.0, "active fleet", "robots", "solved for the deadline", sweep=True
+        5000.0, "active fleet", "robots", "solved for the deadline", sweep=True, integer=True
     )
     real_share: float = _var(1.0, "real share of raw tokens", "fraction", sweep=True)
     video_share: float = _var(0.0, "human-video share of raw tokens", "fraction", sweep=True)
@@ -295,8 +306,12 @@ class Plan:
     collection_years: float | None = _var(
         None, "fixed collection time", "years", "until the token goal is met", sweep=True
     )
-    sites: float = _var(REFERENCE_ENVIRONMENTS, "distinct real environments", "sites", sweep=True)
-    embodiments: float = _var(1.0, "robot embodiments in the fleet", "embodiments", sweep=True)
+    sites: float = _var(
+        REFERENCE_ENVIRONMENTS, "distinct real environments", "sites", sweep=True, integer=True
+    )
+    embodiments: float = _var(
+        1.0, "robot embodiments in the fleet", "embodiments", sweep=True, integer=True
+    )
     pooled_hours: float = _var(0.0, "other robots' data pooled in", "h", sweep=True)
     deployed: bool = _var(False, "fleet does paid work", "", "no")
     work_hours_per_day: float | None = _var(
@@ -309,7 +324,7 @@ class Plan:
     )
     robot_class: str = _var("humanoid", "robot class bought")
     baseline_fleet: float | None = _var(
-        None, "baseline fleet (purchases avoided)", "robots", "none"
+        None, "baseline fleet (purchases avoided)", "robots", "none", integer=True
     )
 
     @property
@@ -773,6 +788,21 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
 }
 """Scalar outcomes, in report order -> (meaning, unit); ``cost`` (by component) is the one
 vector outcome."""
+
+HIGHER_IS_BETTER = frozenset({
+    "success_rate", "effective_hours", "effective_tokens", "coverage", "effective_environments",
+    "hardware_retention", "tokens_per_robot_year", "deployment_value_usd",
+    "capex_saved_usd",
+})  # fmt: skip
+"""Outcomes where more is better (success, data value, money earned or saved); for every other
+outcome (costs, years, robot-years, tokens and robots needed) less is better. The one source of
+which tail of an outcome is its bad tail (:func:`higher_is_better`)."""
+
+
+def higher_is_better(name: str) -> bool:
+    """Whether more of outcome ``name`` is better, so its bad tail is the low one."""
+    return name in HIGHER_IS_BETTER
+
 
 OUTCOME_UNITS: dict[str, str] = {name: unit for name, (_, unit) in _OUTCOMES.items()}
 OUTCOMES: dict[str, str] = {name: f"{text} [{unit}]" for name, (text, unit) in _OUTCOMES.items()}

@@ -78,6 +78,33 @@ def test_override_of_distribution_drops_the_old_parameters():
     assert point_only["interval"] == [5.0, 20.0] and point_only["point"] == 9.0
 
 
+def test_an_interval_only_override_keeps_the_family_and_fits_it(spec_dir, library):
+    """A scenario that gives a world prior just a 90% interval keeps the family of the world
+    file (LogNormal for operators_per_robot) and fits it to the new interval, as a prior file
+    does: the new prior's 5% and 95% quantiles are the interval."""
+    from probmodel.specs.library import Library
+
+    base = library.world_priors()["operators_per_robot"]
+    root = spec_dir(scenario="""
+title = "Interval-only override"
+[plan]
+model_params = 55e9
+fleet_size = 1000.0
+[priors.operators_per_robot]
+interval = [0.05, 0.2]
+""")  # fmt: skip
+    spec = Library.open(root).scenario("broken").priors["operators_per_robot"]
+    assert spec.distribution == base.distribution == "LogNormal"
+    assert spec.interval == (0.05, 0.2) and spec.mass == 0.9 and spec.point == base.point
+    assert spec.quantiles([0.05, 0.95]) == pytest.approx([0.05, 0.2], rel=1e-6)
+    with_mass = merge_override(
+        {**BASE, "distribution": "Beta", "interval": [0.1, 0.5], "mass": 0.8,
+         "method": "preliz-maxent"}, {"interval": [0.2, 0.4]},
+    )  # fmt: skip
+    assert with_mass["distribution"] == "Beta" and "mass" not in with_mass
+    assert with_mass["method"] == "preliz-maxent" and with_mass["interval"] == [0.2, 0.4]
+
+
 @pytest.mark.parametrize(
     "family, params",
     [

@@ -42,7 +42,43 @@ def test_expected_shortfall_beyond_p90_matches_the_lognormal_cvar(cost):
     z = stats.norm.ppf(0.9)
     exact = np.exp(MU + SIGMA**2 / 2) * stats.norm.cdf(SIGMA - z) / 0.1
     assert expected_shortfall(cost, 0.9) == pytest.approx(exact, rel=0.02)
-    assert describe_draws(cost, None)["es_p90"] == expected_shortfall(cost, 0.9)
+    assert describe_draws(cost, None)["mean_worst_10pct"] == expected_shortfall(cost, 0.9)
+
+
+def test_the_worst_10_percent_of_a_higher_is_better_outcome_is_its_lower_tail():
+    """For success the bad tail is the low one: the mean of the lowest 10% of the draws, which
+    for a Beta(8, 2) is its lower-tail CVaR (exact by numerical integration), below the P10."""
+    from scipy import integrate
+
+    success = stats.beta(8, 2)
+    draws = success.rvs(N, random_state=np.random.default_rng(7))
+    q10 = success.ppf(0.1)
+    exact = integrate.quad(lambda x: x * success.pdf(x), 0, q10)[0] / 0.1
+    row = describe_draws(draws, None, higher_better=True)
+    assert row["mean_worst_10pct"] == pytest.approx(exact, rel=0.01)
+    assert row["mean_worst_10pct"] < row["p10"] < row["p90"]
+    assert describe_draws(draws, None)["mean_worst_10pct"] > row["p90"]  # the other tail
+
+
+def test_summary_tail_and_contingency_follow_each_outcome_direction(prior_run):
+    """The summary's success row averages the lowest 10% of its draws and has no contingency;
+    cost and years rows average the highest 10% and keep contingency = P80 - point."""
+    import xarray as xr
+
+    from probmodel.analysis.risk import summarize_tree
+
+    post = prior_run.tree["posterior"].to_dataset()
+    point = post.isel(chain=0, draw=0, drop=True)  # any one draw serves as the point estimate
+    tree = xr.DataTree.from_dict({"posterior": post, "point": point})
+    rows = summarize_tree(tree, prior_run.plan)["outcomes"]
+    success = np.sort(post["success_rate"].values.ravel())
+    assert rows["success_rate"]["mean_worst_10pct"] == pytest.approx(
+        success[: int(np.ceil(0.1 * success.size))].mean(), rel=1e-9
+    )
+    assert "contingency" not in rows["success_rate"]
+    for name in ("cost_total_usd", "years"):
+        assert rows[name]["mean_worst_10pct"] > rows[name]["p90"]
+        assert rows[name]["contingency_p80"] == pytest.approx(rows[name]["p80"] - rows[name]["point"])
 
 
 def test_joint_probability_of_independent_outcomes_is_the_product(cost):

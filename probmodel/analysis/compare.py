@@ -13,21 +13,31 @@ from typing import Any
 
 import numpy as np
 
-from probmodel.equations import WORLD_PARAMETERS
+from probmodel.equations import WORLD_PARAMETERS, higher_is_better
 from probmodel.errors import InvalidArgumentError, UnknownNameError, did_you_mean
 from probmodel.sampling import Run
 
 OUTCOMES = (
     "cost_total_usd",
     "years",
+    "success_rate",
     "robot_years",
     "data_exponent_new",
     "diversity_exponent_new",
 )
 """Outcomes compared besides the world parameters."""
 MIN_SHIFT = 0.05
-"""Rows whose |shift| (in sds of A) and |log width ratio| are both below this are not shown."""
+"""Rows whose |shift| (in sds of A) is below this and whose interval width changed by less than
+:data:`MIN_WIDTH_CHANGE` are not shown."""
+MIN_WIDTH_CHANGE = 0.1
+"""A change of an interval's width (|log width ratio|) that a row is shown for on its own: PSIS
+updates move interval widths by a few percent through Monte Carlo error alone."""
 MASS = 0.9
+HEADLINE = ("cost_total_usd", "years", "success_rate")
+"""Outcomes whose median and 80%-confidence value every comparison shows, whatever moved."""
+CONFIDENCE = 0.8
+"""The confidence level of the headline's second value: P80 where less is better (cost, years),
+P20 where more is better (success: an 80% chance of at least that)."""
 
 
 def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> dict[str, Any]:
@@ -44,7 +54,8 @@ def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> 
     Returns
     -------
     dict
-        JSON-able: ``rows`` (per variable: ``median_a``, ``median_b``, ``shift_sd``,
+        JSON-able: ``headline`` (cost, years and success: median and 80%-confidence value in
+        both runs with the relative change, largest change first), ``rows`` (per variable: ``median_a``, ``median_b``, ``shift_sd``,
         ``interval_a``, ``interval_b``, ``width_ratio``; sorted by |shift|), ``evidence_added``,
         ``evidence_removed``, ``same_scenario``, ``same_priors``, ``notes`` and identifying
         details of both runs.
@@ -93,7 +104,15 @@ def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> 
             f"run B is an importance-reweighted update (Pareto k {update['pareto_k']:.2f}, "
             f"ESS {update['ess']:.0f}): shifts below ~{noise:.2f} sd can be Monte Carlo noise."
         )
+    headline = [
+        _headline(name, q, post_a[name].values.ravel(), post_b[name].values.ravel())
+        for name in HEADLINE
+        if name in common
+        for q in (0.5, 1 - CONFIDENCE if higher_is_better(name) else CONFIDENCE)
+    ]
+    headline.sort(key=lambda r: -magnitude(r["relative_change"]))
     return {
+        "headline": headline,
         "run_a": _describe(run_a),
         "run_b": _describe(run_b),
         "same_scenario": same_scenario,
@@ -105,6 +124,22 @@ def compare_runs(run_a: Run, run_b: Run, variables: list[str] | None = None) -> 
         "min_shift": MIN_SHIFT,
         "rows": rows,
     }
+
+
+def shown_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a :func:`compare_runs` result worth showing: the median moved by at least
+    :data:`MIN_SHIFT` sds of A, or the interval width by :data:`MIN_WIDTH_CHANGE` (log ratio);
+    a row whose shift rounds to 0.00 sd shows only for its width. Headline outcomes are shown
+    in ``headline`` and left out here."""
+    shown = []
+    for row in result["rows"]:
+        if row["name"] in HEADLINE:
+            continue
+        ratio = row["width_ratio"]
+        wider = ratio is None or ratio <= 0 or abs(math.log(ratio)) >= MIN_WIDTH_CHANGE
+        if magnitude(row["shift_sd"]) >= MIN_SHIFT or wider:
+            shown.append(row)
+    return shown
 
 
 def compare_run_files(runs: list) -> dict[str, Any]:
@@ -159,6 +194,18 @@ def _row(name: str, a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         "interval_a": [float(lo_a), float(hi_a)],
         "interval_b": [float(lo_b), float(hi_b)],
         "width_ratio": ratio,
+    }
+
+
+def _headline(name: str, q: float, a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    value_a, value_b = float(np.quantile(a, q)), float(np.quantile(b, q))
+    return {
+        "name": name,
+        "stat": f"P{round(100 * q)}",
+        "quantile": q,
+        "value_a": value_a,
+        "value_b": value_b,
+        "relative_change": value_b / value_a - 1 if value_a != 0 else None,
     }
 
 

@@ -2,8 +2,10 @@
 
 Per outcome: mean, sd, P10/P50/P70/P80/P90, a credible interval whose kind and mass are stated,
 the point estimate (every assumption at its point value), contingency at a chosen confidence
-(that percentile minus the point estimate; P80 by default) and the expected shortfall beyond P90
-(the mean of the worst 10% of draws, CVaR). For the scenario's budget, deadline and performance
+(that percentile minus the point estimate, P80 by default; for costs and years only, the reserve a
+budget or schedule holds above its point estimate) and the mean of the worst 10% of draws (expected
+shortfall, CVaR): the top 10% for outcomes where less is better (cost, years), the bottom 10% where
+more is better (success; :func:`probmodel.equations.higher_is_better`). For the scenario's budget, deadline and performance
 target: P(cost <= budget), P(years <= deadline), P(success rate >= target), the joint confidence
 level P(cost <= budget and years <= deadline), P(cost <= budget and success >= target), and the
 budget that gives 70% and 80% joint confidence of finishing by the deadline.
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from probmodel.equations import COST_COMPONENTS, OUTCOMES
+from probmodel.equations import COST_COMPONENTS, OUTCOMES, higher_is_better, unit
 from probmodel.errors import InvalidArgumentError
 
 PERCENTILES = (10, 50, 70, 80, 90)
@@ -42,14 +44,28 @@ DEPLOYMENT_ONLY = ("cost_net_usd", "deployment_value_usd")
 """Rows shown only for a deployed fleet (otherwise net cost is total cost and the value is 0)."""
 
 
+TAIL = 0.1
+"""Share of draws in the bad tail that ``mean_worst_10pct`` averages."""
+RESERVE_UNITS = ("USD", "years")
+"""Outcomes in these units (costs and schedules) get a contingency: the reserve on top of the
+point estimate that a budget or schedule needs to reach a confidence level."""
+
+
 def describe_draws(
-    values: np.ndarray, point: float | None, ci_prob: float = CI_PROB, confidence: float = 0.8
+    values: np.ndarray,
+    point: float | None,
+    ci_prob: float = CI_PROB,
+    confidence: float = 0.8,
+    higher_better: bool = False,
+    contingency: bool = True,
 ) -> dict[str, float]:
     """Summary statistics of one outcome's draws (any shape; all draws pooled).
 
-    ``contingency`` is the ``confidence`` percentile minus the point estimate (also given as
-    ``contingency_p80`` at 80%); ``es_p90`` is the expected shortfall (CVaR) beyond P90, the mean
-    of the draws at or above it.
+    ``mean_worst_10pct`` is the expected shortfall (CVaR): the mean of the worst 10% of draws,
+    the highest when less is better, the lowest when ``higher_better``. With ``contingency`` and
+    a point, ``contingency`` is the ``confidence`` percentile minus the point estimate (also
+    given as ``contingency_p80`` at 80%): negative when the point estimate already lies above
+    that percentile, so that no reserve is needed.
     """
     if not 0 < confidence < 1:
         raise InvalidArgumentError(f"confidence = {confidence!r}: must be between 0 and 1.")
@@ -57,10 +73,11 @@ def describe_draws(
     lo, hi = np.quantile(x, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
     row = {"mean": float(x.mean()), "sd": float(x.std(ddof=1)) if x.size > 1 else 0.0}
     row.update({f"p{p}": float(np.quantile(x, p / 100)) for p in PERCENTILES})
-    row["es_p90"] = expected_shortfall(x, 0.9)
+    row["mean_worst_10pct"] = expected_shortfall(x, 1 - TAIL, higher_better)
     row.update({"ci_low": float(lo), "ci_high": float(hi)})
     if point is not None:
         row["point"] = float(point)
+    if point is not None and contingency:
         row["contingency_p80"] = row["p80"] - float(point)
         row["confidence"] = confidence
         row["contingency"] = float(np.quantile(x, confidence)) - float(point)
@@ -138,12 +155,19 @@ def risk_measures(cost, years, success=None, budget=None, deadline=None, target=
     return out
 
 
-def expected_shortfall(values: np.ndarray, level: float = 0.9) -> float:
-    """Mean of the draws at or above the ``level`` quantile (CVaR; the upper tail for costs)."""
+def expected_shortfall(
+    values: np.ndarray, level: float = 0.9, higher_better: bool = False
+) -> float:
+    """Mean of the worst ``1 - level`` of the draws (CVaR): those at or above the ``level``
+    quantile (the upper tail, for costs and years), or with ``higher_better`` those at or below
+    the ``1 - level`` quantile (the lower tail, for success)."""
     x = np.sort(np.asarray(values, dtype=float).ravel())
     if x.size == 0:
         raise InvalidArgumentError("expected_shortfall needs at least one draw.")
-    return float(x[int(np.floor(level * x.size)) :].mean()) if level < 1 else float(x[-1])
+    if higher_better:
+        x = -x[::-1]
+    worst = float(x[int(np.floor(level * x.size)) :].mean()) if level < 1 else float(x[-1])
+    return -worst if higher_better else worst
 
 
 def joint_confidence_budget(
@@ -211,7 +235,12 @@ def summarize_tree(
         rows[name] = {
             "description": OUTCOMES.get(name, f"cost component {name[5:]} [USD]"),
             **describe_draws(
-                values, None if p is None else float(np.asarray(p)), ci_prob, confidence
+                values,
+                None if p is None else float(np.asarray(p)),
+                ci_prob,
+                confidence,
+                higher_better=higher_is_better(name),
+                contingency=unit(name) in RESERVE_UNITS and not higher_is_better(name),
             ),
         }
     cost_name = "cost_net_usd" if "cost_net_usd" in ds else "cost_total_usd"

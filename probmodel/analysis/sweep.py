@@ -46,7 +46,10 @@ def parse_axis(name: str, spec: str | list | Mapping) -> np.ndarray:
 
     ``spec`` is ``"a,b,c"``, ``"start:stop:num"`` (evenly spaced, both ends included),
     ``"start:stop:num:log"`` (log-spaced), a list of numbers, or a table with ``start``, ``stop``,
-    ``num`` and optional ``log`` (as in a grid file).
+    ``num`` and optional ``log`` (as in a grid file). A variable that counts whole things
+    (:attr:`probmodel.equations.PlanVariable.integer`: fleet size, sites, embodiments) takes
+    whole numbers: a spaced grid is rounded to them (duplicates dropped, so it may hold fewer
+    than ``num`` values); listed values must be whole.
     """
     where = f"sweep axis {name} = {spec!r}"
     if name not in SWEEPABLE:
@@ -76,6 +79,17 @@ def parse_axis(name: str, spec: str | list | Mapping) -> np.ndarray:
         ) from None
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise InvalidArgumentError(f"{where}: needs at least one finite value.")
+    if PLAN_VARIABLES[name].integer:
+        spaced = isinstance(spec, Mapping) or (
+            not isinstance(spec, list | tuple) and ":" in str(spec)
+        )
+        if spaced:  # a spaced grid over a count: the nearest whole numbers, each once
+            values = np.unique(np.round(values))
+        elif not np.all(values == np.round(values)):
+            raise InvalidArgumentError(
+                f"{where}: {name} counts {PLAN_VARIABLES[name].unit}, so its values must be whole "
+                "numbers (a spaced grid 'start:stop:num[:log]' is rounded to whole numbers)."
+            )
     return values
 
 

@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"probmodel {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     shared = parents()
     for module in COMMAND_MODULES:
@@ -73,6 +74,9 @@ def _main(argv: list[str] | None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    from probmodel.cli import common
+
+    common.WIDE = bool(getattr(args, "wide", False))
     try:
         check_output_options(args)
         return args.handler(args)
@@ -82,3 +86,12 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was saved.", file=sys.stderr)
         return 130
+    finally:
+        common.WIDE = False
+
+
+def _version() -> str:
+    """The package's version: the one every saved run records (``probmodel.__version__``)."""
+    from probmodel import __version__
+
+    return __version__

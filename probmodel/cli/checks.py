@@ -31,7 +31,7 @@ def register(sub, p: Parents) -> None:
     )
     ck = s.add_subparsers(dest="check_command", metavar="SUBCOMMAND", required=True)
     c = ck.add_parser(
-        "prior", parents=[p.priors, p.strict, p.json],
+        "prior", parents=[p.priors, p.strict, p.json, p.wide],
         help="do the seed's point estimates fall inside the prior predictive intervals? which do "
         "not, and why",
     )  # fmt: skip
@@ -41,7 +41,7 @@ def register(sub, p: Parents) -> None:
     )
     c.set_defaults(handler=cmd_check_prior)
     c = ck.add_parser(
-        "ppc", parents=[p.priors, p.strict, p.json],
+        "ppc", parents=[p.priors, p.strict, p.json, p.wide],
         help="posterior predictive check per evidence record (with prior predictive and "
         "leave-one-out conflict p-values)",
     )  # fmt: skip
@@ -49,7 +49,7 @@ def register(sub, p: Parents) -> None:
     c.set_defaults(handler=cmd_check_ppc)
     c = ck.add_parser(
         "sbc",
-        parents=[p.priors, p.json],
+        parents=[p.priors, p.json, p.wide],
         help="simulation-based calibration of the model with its evidence (exit 1 if any "
         "parameter fails)",
         description="Simulate the evidence from prior draws, fit each simulated set, and test "

@@ -142,10 +142,12 @@ class Parents:
     sampling: argparse.ArgumentParser
     strict: argparse.ArgumentParser
     json: argparse.ArgumentParser
+    wide: argparse.ArgumentParser
 
 
 def parents() -> Parents:
-    """The shared parent parsers: ``--priors``, the sampler options, ``--strict`` and ``--json``."""
+    """The shared parent parsers: ``--priors``, the sampler options, ``--strict``, ``--json``
+    and ``--wide``."""
     priors = argparse.ArgumentParser(add_help=False)
     priors.add_argument(
         "--priors", metavar="DIR", help="spec folder (default: the repository's priors/)"
@@ -175,7 +177,13 @@ def parents() -> Parents:
     )  # fmt: skip
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON")
-    return Parents(priors, sampling, strict, as_json)
+    wide = argparse.ArgumentParser(add_help=False)
+    wide.add_argument(
+        "--wide", action="store_true",
+        help="print every column of the tables, however wide (by default tables fit the "
+        "terminal and say which columns they leave out)",
+    )  # fmt: skip
+    return Parents(priors, sampling, strict, as_json, wide)
 
 
 # ------------------------------------------------------------------------------ runs and verdicts
@@ -291,24 +299,110 @@ def sample_run(args, inputs=None):
 
 # ------------------------------------------------------------------------------ printing
 
-def table(title: str, header: list[str], rows: list[tuple], keep_first: bool = False) -> None:
-    """A rich table; ``keep_first`` keeps the first column on one line (e.g. scenario names)."""
+WIDE = False
+"""``--wide``: print every column of every table, however wide (set by :func:`probmodel.cli.main`
+for one command)."""
+TEXT_COLUMNS = ("meaning", "title", "id", "constrains", "description", "quantity", "plan")
+"""Headers of free-text columns: left-justified, and the only cells that may wrap."""
+WRAP_AT = 24
+"""Narrowest a free-text column is wrapped to before optional columns are left out instead."""
+
+
+def terminal_width() -> int:
+    """The width that tables and notes must fit: the terminal's (``COLUMNS`` if set; 80 when
+    the output is not a terminal), as rich measures it."""
+    from rich.console import Console
+
+    return Console(file=_raw(sys.stdout)).width
+
+
+def table(
+    title: str,
+    header: list[str],
+    rows: list[tuple],
+    keep_first: bool = False,
+    optional: tuple[str, ...] = (),
+    no_wrap: tuple[str, ...] = (),
+    notes: dict[str, str] | None = None,
+) -> None:
+    """A rich table that fits the terminal.
+
+    Numbers (right-justified) and the columns in ``no_wrap`` (units, short labels; left-justified)
+    are never wrapped or cut; free text (the first column and :data:`TEXT_COLUMNS`) wraps. The headers in ``optional`` (most important first) are
+    left out, least important first, until the table fits :func:`terminal_width`, and a note
+    names them; with ``--wide`` (:data:`WIDE`) every column is printed at its natural width.
+    ``keep_first`` keeps the first column on one line (e.g. scenario names). ``notes`` (header
+    -> what the column means) become the table's caption, for the columns shown.
+    """
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    for i, h in enumerate(header):
-        table.add_column(
-            h,
-            justify="left" if i == 0 or h in ("meaning", "title", "id") else "right",
-            no_wrap=i == 0 and keep_first,
-        )
-    for row in rows:
-        table.add_row(*(escape(clean_text(str(c))) for c in row))
-    table.title = clean_text(title)
     out = _raw(sys.stdout)  # cells are clean; rich may colour the table on a terminal
-    Console(file=out, width=max(150, Console(file=out).width)).print(table)
+    width = terminal_width()
+    plain = [[clean_text(str(c)) for c in row] for row in rows]
+    text = [i == 0 or h in TEXT_COLUMNS for i, h in enumerate(header)]
+    fixed = [(i == 0 and keep_first) or h in no_wrap or not text[i] for i, h in enumerate(header)]
+    longest = [max([len(h), *(len(r[i]) for r in plain)]) for i, h in enumerate(header)]
+
+    def build(keep: list[int]) -> Table:
+        t = Table(title=clean_text(title), title_justify="left")
+        for i in keep:
+            t.add_column(
+                header[i],
+                justify="left" if text[i] or header[i] in no_wrap else "right",
+                no_wrap=fixed[i],
+                overflow="fold",
+                min_width=longest[i] if fixed[i] else None,
+            )
+        for row in plain:
+            t.add_row(*(escape(row[i]) for i in keep))
+        shown = [notes[header[i]] for i in keep if header[i] in (notes or {})]
+        if shown:
+            t.caption, t.caption_justify = clean_text("; ".join(shown)), "left"
+        return t
+
+    def needed(keep: list[int], wrap: bool) -> int:
+        """Width of the table with its free-text columns wrapped at WRAP_AT (``wrap``) or not."""
+        cols = (min(longest[i], WRAP_AT) if wrap and not fixed[i] else longest[i] for i in keep)
+        return sum(cols) + 3 * len(keep) + 1  # a border and two spaces of padding per column
+
+    keep = list(range(len(header)))
+    hidden: list[str] = []
+    if WIDE:
+        width = max(width, needed(keep, wrap=False))
+    else:
+        for h in reversed([h for h in optional if h in header]):
+            if needed(keep, wrap=True) <= width:
+                break
+            keep.remove(header.index(h))
+            hidden.insert(0, h)
+    t = build(keep)
+    Console(file=out, width=width).print(t)
+    if hidden:
+        echo(f"(left out to fit {width} columns: {', '.join(hidden)}; --wide shows them)")
+
+
+PLAN_OPTIONAL = ("cost P50", "P(<=budget)", "success P10-P90", "years P50")
+"""Columns of a plan table beyond cost P80, years P80 and P(>=target), most useful first."""
+
+
+def echo(text: str, file=None) -> None:
+    """Print prose wrapped to :func:`terminal_width` (continuation lines indented), so that no
+    line of a command's output is wider than the terminal."""
+    import textwrap
+
+    width = max(terminal_width(), 20)
+    lines = []
+    for line in str(text).split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        lines.append(
+            textwrap.fill(line, width, subsequent_indent=" " * (indent + 2), break_on_hyphens=False,
+                          break_long_words=False)  # fmt: skip
+            if len(line) > width
+            else line
+        )
+    print("\n".join(lines), file=file or sys.stdout)
 
 
 def say(args, text: str) -> None:

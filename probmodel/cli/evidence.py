@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from probmodel.cli.common import Parents, flag_diagnostics, float_in, save_run, strict_exit, table
+from probmodel.cli.common import (
+    PLAN_OPTIONAL,
+    Parents,
+    echo,
+    flag_diagnostics,
+    float_in,
+    save_run,
+    strict_exit,
+    table,
+)
 from probmodel.errors import InvalidArgumentError
 
 
@@ -16,7 +24,7 @@ def register(sub, p: Parents) -> None:
     """Add this module's commands to the ``probmodel`` parser."""
     s = sub.add_parser("evidence", help="evidence records")
     ev = s.add_subparsers(dest="evidence_command", metavar="SUBCOMMAND", required=True)
-    e = ev.add_parser("list", parents=[p.priors, p.json], help="list the evidence records")
+    e = ev.add_parser("list", parents=[p.priors, p.json, p.wide], help="list the evidence records")
     e.set_defaults(handler=cmd_evidence_list)
     e = ev.add_parser(
         "check", parents=[p.priors], help="validate a new record and show what it will constrain"
@@ -31,7 +39,7 @@ def register(sub, p: Parents) -> None:
     e.set_defaults(handler=cmd_evidence_add)
     e = ev.add_parser(
         "influence",
-        parents=[p.priors, p.strict, p.json],
+        parents=[p.priors, p.strict, p.json, p.wide],
         help="what each record moved, data vs prior, conflicts",
     )
     e.add_argument("run", type=Path)
@@ -44,7 +52,7 @@ def register(sub, p: Parents) -> None:
     e.set_defaults(handler=cmd_evidence_influence)
 
     s = sub.add_parser(
-        "update", parents=[p.priors, p.strict],
+        "update", parents=[p.priors, p.strict, p.wide],
         help="add one evidence record to a saved run: PSIS reweighting when reliable, else re-sample",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -58,7 +66,7 @@ def register(sub, p: Parents) -> None:
     s.set_defaults(handler=cmd_update)
 
     s = sub.add_parser(
-        "compare", parents=[p.priors, p.strict, p.json],
+        "compare", parents=[p.priors, p.strict, p.json, p.wide],
         help="RUN_B.nc: what moved between two runs; SCENARIO...: plans side by side on RUN's "
         "posterior with paired probabilities; several .nc: runs side by side",
     )  # fmt: skip
@@ -80,11 +88,14 @@ def cmd_evidence_list(args) -> int:
     if args.json:
         print(json.dumps([r.as_record() for r in records], indent=2))
         return 0
-    rows = [(r.id, r.kind, ", ".join(r.constrains()), r.confidence, r.title) for r in records]
+    rows = [(r.id, r.kind, r.confidence, ", ".join(r.constrains()), r.title) for r in records]
     table(
         f"{len(records)} evidence records",
-        ["id", "kind", "constrains", "confidence", "title"],
+        ["id", "kind", "confidence", "constrains", "title"],
         rows,
+        keep_first=True,
+        optional=("confidence", "title"),
+        no_wrap=("kind", "confidence"),
     )
     return 0
 
@@ -243,8 +254,8 @@ def cmd_update(args) -> int:
         priors_dir=getattr(args, "priors", None),
         k_threshold=getattr(args, "k_threshold", PARETO_K_RELIABLE),
     )
-    print(result.message)
-    print(f"({result.method}: took {result.seconds:.1f} s)")
+    echo(result.message)
+    echo(f"({result.method}: took {result.seconds:.1f} s)")
     comparison = compare_runs(run, result.run)
     comparison["run_a"]["file"], comparison["run_b"]["file"] = str(run_file), str(out)
     print_comparison(comparison, title=f"what moved: {run_file} -> {out}")
@@ -325,6 +336,7 @@ def print_plan_comparison(result: dict[str, Any]) -> None:
             for r in result["plans"]
         ],
         keep_first=True,
+        optional=PLAN_OPTIONAL,
     )  # fmt: skip
     for outcome, block in result.get("pairwise", {}).items():
         matrix = block["p_row_beats_column"]
@@ -336,74 +348,80 @@ def print_plan_comparison(result: dict[str, Any]) -> None:
             keep_first=True,
         )
     if not result["paired"]:
-        print("These runs do not share their world draws, so no paired probabilities are given.")
+        echo("These runs do not share their world draws, so no paired probabilities are given.")
 
 
 def print_comparison(result: dict[str, Any], title: str | None = None) -> None:
-    """Print a :func:`compare_runs` result as a table (moved rows only) with its notes."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
+    """Print a :func:`compare_runs` result: the headline outcomes (always), then the rows that
+    moved (:func:`probmodel.analysis.compare.shown_rows`), with its notes."""
+    from probmodel.analysis.compare import HEADLINE, MIN_SHIFT, MIN_WIDTH_CHANGE, shown_rows
     from probmodel.formatting import fmt_value, unit_of
 
     a, b = result["run_a"], result["run_b"]
-    moved = [r for r in result["rows"] if _moved(r)]
-    shown = moved or result["rows"]
     pct = f"{100 * result['interval_mass']:.0f}%"
-    table = Table(
-        title=title
-        or f"A = {a.get('file', a['scenario'])}  ->  B = {b.get('file', b['scenario'])}",
-        title_justify="left",
-    )
-    table.caption = (
-        f"shift = (median B - median A) / sd A; width = {pct} equal-tailed interval width"
-    )
-    table.caption_justify = "left"
-    heads = ["quantity", "median A", "median B", "shift", f"{pct} A", f"{pct} B", "width B/A"]
-    for head in heads:
-        table.add_column(head, justify="left" if head == "quantity" else "right", no_wrap=True)
-    table.add_column("unit", overflow="fold")
-    for r in shown:
-        name = r["name"]
-        cells = (
-            name,
-            fmt_value(name, r["median_a"], with_unit=False),
-            fmt_value(name, r["median_b"], with_unit=False),
-            _fmt_shift(r["shift_sd"]),
-            _fmt_interval(name, r["interval_a"]),
-            _fmt_interval(name, r["interval_b"]),
-            "—" if r["width_ratio"] is None else f"{r['width_ratio']:.2f}",
-            unit_of(name),
-        )
-        table.add_row(*(escape(str(c)) for c in cells))
-    console = Console(width=max(120, Console().width))
-    console.print(table)
-    if not moved:
-        print(f"nothing moved by {result['min_shift']:g} sd or more; every row is shown.")
-    elif len(moved) < len(result["rows"]):
-        hidden = len(result["rows"]) - len(moved)
-        print(
-            f"{hidden} more rows moved less than {result['min_shift']:g} sd with a width change "
-            "under 5% (--json shows every row)."
+    title = title or f"A = {a.get('file', a['scenario'])}  ->  B = {b.get('file', b['scenario'])}"
+    if result.get("headline"):
+        table(
+            f"{title}: headline outcomes",
+            ["outcome", "A", "B", "change", "unit"],
+            [
+                (f"{h['name']} {h['stat']}", fmt_value(h["name"], h["value_a"], with_unit=False),
+                 fmt_value(h["name"], h["value_b"], with_unit=False),
+                 _fmt_change(h["relative_change"]), _short_unit(unit_of(h["name"])))
+                for h in result["headline"]
+            ],
+            no_wrap=("unit",),
+            notes={"change": "change = B / A - 1; success P20: an 80% chance of at least that"},
+        )  # fmt: skip
+    shown = shown_rows(result)
+    if shown:
+        table(
+            "what else moved: medians of A and B (A -> B)",
+            ["quantity", "A", "B", "shift", "unit", "width B/A", f"{pct} A", f"{pct} B"],
+            [
+                (r["name"], fmt_value(r["name"], r["median_a"], with_unit=False),
+                 fmt_value(r["name"], r["median_b"], with_unit=False), _fmt_shift(r["shift_sd"]),
+                 _short_unit(unit_of(r["name"])),
+                 "—" if r["width_ratio"] is None else f"{r['width_ratio']:.2f}",
+                 _fmt_interval(r["name"], r["interval_a"]),
+                 _fmt_interval(r["name"], r["interval_b"]))
+                for r in shown
+            ],
+            optional=("width B/A", f"{pct} A", f"{pct} B"),
+            no_wrap=("unit",),
+            notes={"shift": "shift = (median B - median A) / sd A",
+                   "width B/A": f"width = {pct} equal-tailed interval width"},
+        )  # fmt: skip
+    hidden = len([r for r in result["rows"] if r["name"] not in HEADLINE and r not in shown])
+    if hidden > 0:
+        echo(
+            f"{hidden} more quantities moved less than {MIN_SHIFT:g} sd with a width change under "
+            f"{100 * MIN_WIDTH_CHANGE:.0f}% (--json shows every row)."
         )
     for key, label in (("evidence_added", "added"), ("evidence_removed", "removed")):
         if result[key]:
-            print(f"evidence {label}: {', '.join(result[key])}")
+            echo(f"evidence {label}: {', '.join(result[key])}")
     for note in result["notes"]:
-        print(f"note: {note}")
+        echo(f"note: {note}")
 
 
-def _moved(row: dict[str, Any]) -> bool:
-    from probmodel.analysis.compare import MIN_SHIFT, magnitude
+def _fmt_change(change: float | None) -> str:
+    if change is None:
+        return "from 0"
+    text = f"{100 * change:+.1f}%"
+    return "0%" if text in ("+0.0%", "-0.0%") else text
 
-    ratio = row["width_ratio"]
-    wider = ratio is None or ratio <= 0 or abs(math.log(ratio)) >= MIN_SHIFT
-    return magnitude(row["shift_sd"]) >= MIN_SHIFT or wider
+
+def _short_unit(unit: str) -> str:
+    """A unit as a table cell: fractions are shown as percentages, so they need no unit."""
+    return "" if unit == "fraction" else unit
 
 
 def _fmt_shift(shift: float | None) -> str:
-    return "moved (A constant)" if shift is None else f"{shift:+.2f}"
+    if shift is None:
+        return "A constant"
+    text = f"{shift:+.2f}"
+    return "0.00" if text in ("+0.00", "-0.00") else text
 
 
 def _fmt_interval(name: str, interval: list[float]) -> str:

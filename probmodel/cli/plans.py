@@ -7,14 +7,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from probmodel.cli.common import SEED, Parents, flag_diagnostics, strict_exit, table
+from probmodel.cli.common import (
+    PLAN_OPTIONAL,
+    SEED,
+    Parents,
+    echo,
+    flag_diagnostics,
+    strict_exit,
+    table,
+)
 from probmodel.errors import InvalidArgumentError
 
 
 def register(sub, p: Parents) -> None:
     """Add this module's commands to the ``probmodel`` parser."""
     s = sub.add_parser(
-        "plans", parents=[p.priors, p.strict, p.json],
+        "plans", parents=[p.priors, p.strict, p.json, p.wide],
         help="score scenarios' plans on one saved run's posterior: cost, years, success side by side",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -26,7 +34,7 @@ def register(sub, p: Parents) -> None:
         "variable (fleet_size, real_share, sites, deadline_years, ...); repeatable"
     )
     s = sub.add_parser(
-        "sweep", parents=[p.priors, p.strict],
+        "sweep", parents=[p.priors, p.strict, p.wide],
         help="score a grid of plans on a saved run's posterior (no re-sampling) and save it",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -42,7 +50,7 @@ def register(sub, p: Parents) -> None:
     s.set_defaults(handler=cmd_sweep)
 
     s = sub.add_parser(
-        "optimize", parents=[p.priors, p.strict, p.json],
+        "optimize", parents=[p.priors, p.strict, p.json, p.wide],
         help="the plan of a grid that minimises a risk measure subject to chance constraints",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -56,7 +64,8 @@ def register(sub, p: Parents) -> None:
     s.add_argument(
         "--require", action="append", metavar="NAME>=LEVEL",
         help="chance constraint, e.g. on_time>=0.8, success>=0.7, within_budget>=0.8, "
-        "joint>=0.7 (repeatable; default on_time>=0.8)",
+        "joint>=0.7 (repeatable; default: on_time>=0.8 and success>=0.8, for the scenario's "
+        "deadline and performance target, where it sets them)",
     )  # fmt: skip
     s.add_argument("--seed", type=SEED, default=0, help="bootstrap seed (0)")
     s.set_defaults(handler=cmd_optimize)
@@ -98,12 +107,13 @@ def cmd_plans(args) -> int:
             for r in rows
         ],
         keep_first=True,
+        optional=PLAN_OPTIONAL,
     )  # fmt: skip
     if any(r["prior_overrides"] for r in rows):
-        print(
+        echo(
             "* the scenario overrides priors; only its plan is scored here (its own run applies both)."
         )
-    print("Cost is net of a deployed fleet's paid work; success is on unseen tasks.")
+    echo("Cost is net of a deployed fleet's paid work; success is on unseen tasks.")
     return strict_exit(args, diagnostics)
 
 
@@ -143,11 +153,11 @@ def cmd_sweep(args) -> int:
     # The saved sweep carries the verdict of the posterior it was scored on.
     ds.attrs["run_diagnostics"] = json.dumps(diagnostics)
     write_dataset(ds, out)
-    print(
+    echo(
         f"scored {ds.attrs['n_plans']:,} plans x {ds.attrs['n_draws']:,} posterior draws in "
         f"{elapsed:.2f} s; saved {out}"
     )
-    _print_best(ds)
+    _print_best(ds, _swept_target(ds, scenario))
     if args.figures and len(ds.dims) >= 2:
         from probmodel.io import write_figure
         from probmodel.report.decision_plots import sweep_heatmap
@@ -159,30 +169,66 @@ def cmd_sweep(args) -> int:
     return strict_exit(args, diagnostics)
 
 
-def _print_best(ds) -> None:
-    """The plans with the lowest P80 cost among those on time with 80% confidence."""
+CONFIDENCE = 0.8
+"""The confidence at which a recommended plan must finish by its deadline and reach its
+performance target (the default chance constraints of ``optimize`` and sweep's shortlist)."""
+
+
+def _print_best(ds, target: float | None) -> None:
+    """The plans with the lowest P80 cost among those on time and reaching the performance
+    target with 80% confidence; when none reaches the target, those on time, each marked."""
     import numpy as np
     import xarray as xr
 
     from probmodel import formatting as fmt
 
     flat = ds[[v for v in ds.data_vars if not v.endswith("_draws")]].stack(plan=list(ds.dims))
-    ok = flat["p_on_time"] >= 0.8 if "p_on_time" in flat else xr.ones_like(flat["cost_p80"])
-    ok = ok.fillna(True).astype(bool)
-    candidates = flat.where(ok, drop=True)
-    if candidates.sizes.get("plan", 0) == 0:
-        print("no plan of the grid finishes by its deadline with 80% confidence.")
-        return
+    on_time = flat["p_on_time"] >= CONFIDENCE if "p_on_time" in flat else xr.ones_like(flat["cost_p80"])
+    on_time = on_time.fillna(True).astype(bool)
+    reach = flat["p_success_at_least_target"] >= CONFIDENCE
+    reach = reach if target is not None else xr.ones_like(reach, dtype=bool)
+    conf = fmt.fmt_pct(CONFIDENCE)
+    goal = f"success >= target {fmt.fmt_share(target)}" if target is not None else None
+    candidates = flat.where(on_time & reach, drop=True)
+    if candidates.sizes.get("plan", 0):
+        need = f"on time and {goal}" if goal else "on time"
+        echo(f"lowest P80 cost among plans {need} with >= {conf} confidence:")
+    else:
+        candidates = flat.where(on_time, drop=True)
+        if candidates.sizes.get("plan", 0) == 0:
+            echo(f"no plan of the grid finishes by its deadline with {conf} confidence.")
+            return
+        echo(f"no plan of the grid is on time and reaches {goal} with {conf} confidence; "
+             f"lowest P80 cost among plans on time with >= {conf} confidence:")  # fmt: skip
     order = np.argsort(candidates["cost_p80"].values)[:5]
-    print("lowest P80 cost among plans on time with >= 80% confidence:")
     for i in order:
         row = candidates.isel(plan=i)
         plan_text = ", ".join(f"{d}={fmt.fmt_number(float(row[d]))}" for d in ds.dims)
-        print(
+        p_target = float(row["p_success_at_least_target"])
+        miss = "" if target is None or p_target >= CONFIDENCE else "  MISSES THE TARGET"
+        echo(
             f"  {plan_text}: P80 cost {fmt.fmt_usd(float(row['cost_p80']))}, "
             f"P(on time) {fmt.fmt_pct(float(row['p_on_time']))}, P(success >= target) "
-            f"{fmt.fmt_pct(float(row['p_success_at_least_target']))}"
+            f"{fmt.fmt_pct(p_target)}{miss}"
         )
+
+
+def _swept_target(ds, scenario) -> float | None:
+    """The performance target of a sweep's plans (``None`` if unset; swept targets count as set)."""
+    if "performance_target" in ds.dims:
+        return float(ds["performance_target"].min())
+    return scenario.plan.performance_target
+
+
+def default_constraints(plan) -> dict[str, float]:
+    """``optimize``'s chance constraints when none are given: finish by the plan's deadline and
+    reach its performance target, each with 80% confidence (only the limits the plan sets)."""
+    out = {}
+    if plan.deadline_years:
+        out["p_on_time"] = CONFIDENCE
+    if plan.performance_target:
+        out["p_success_at_least_target"] = CONFIDENCE
+    return out
 
 
 def cmd_optimize(args) -> int:
@@ -195,30 +241,41 @@ def cmd_optimize(args) -> int:
     default = {k: v for k, v in DEFAULT_GRID.items() if k != "deadline_years"}
     run, scenario, axes = grid_from_args(args, default)
     diagnostics = flag_diagnostics(run)
-    constraints = dict(parse_constraint(c) for c in (args.require or ["on_time>=0.8"]))
+    if args.require:
+        constraints = dict(parse_constraint(c) for c in args.require)
+    else:
+        constraints = default_constraints(scenario.plan)
     result = optimize(run, scenario, axes, args.minimize, constraints, seed=args.seed)
     if args.json:
         print(json.dumps({**result, "diagnostics": diagnostics}, indent=2, default=float))
         return strict_exit(args, diagnostics)
     need = " and ".join(f"{n} >= {v:g}" for n, v in constraints.items()) or "no constraint"
-    print(
+    if not args.require:
+        plan = scenario.plan
+        limits = [f"deadline {plan.deadline_years:g} years" if plan.deadline_years else None,
+                  f"performance target {fmt.fmt_share(plan.performance_target)}"
+                  if plan.performance_target else None]  # fmt: skip
+        said = " and ".join(x for x in limits if x) or "no deadline or target"
+        echo(f"constraints (default, from {scenario.name}'s {said}, at "
+             f"{fmt.fmt_pct(CONFIDENCE)} confidence; --require replaces them): {need}")  # fmt: skip
+    echo(
         f"{result['n_feasible']:,} of {result['n_plans']:,} plans meet {need} "
         f"({result['n_draws']:,} posterior draws)."
     )
     if result["best"] is None:
-        print("No plan of the grid meets every constraint; the closest:")
+        echo("No plan of the grid meets every constraint; the closest:")
         for row in result["closest"]:
-            print("  " + _describe(row, axes, fmt))
+            echo("  " + _describe(row, axes, fmt))
         return strict_exit(args, diagnostics, code=1)
-    print(f"Best by {args.minimize}: " + _describe(result["best"], axes, fmt))
+    echo(f"Best by {args.minimize}: " + _describe(result["best"], axes, fmt))
     r = result["robustness"]
-    print(
+    echo(
         f"Robustness: the same plan is chosen in {fmt.fmt_pct(r['bootstrap_same_choice'])} of "
         f"{r['n_bootstrap']} bootstrap resamples of the posterior draws; it is the cheapest of the "
         f"top {r['k']} feasible plans in {fmt.fmt_pct(r['cheapest_of_top_k_draws'])} of draws."
     )
     for row in result["runners_up"]:
-        print("  runner-up: " + _describe(row, axes, fmt))
+        echo("  runner-up: " + _describe(row, axes, fmt))
     return strict_exit(args, diagnostics)
 
 

@@ -12,6 +12,7 @@ from probmodel.cli.common import (
     PROBABILITY,
     RESULTS_DIR,
     Parents,
+    echo,
     flag_diagnostics,
     flag_verdicts,
     sample_run,
@@ -22,6 +23,7 @@ from probmodel.cli.common import (
     strict_exit,
     table,
 )
+from probmodel.errors import InvalidArgumentError
 
 
 def register(sub, p: Parents) -> None:
@@ -29,7 +31,7 @@ def register(sub, p: Parents) -> None:
     from probmodel.constants import DEFAULT_SCENARIO
 
     s = sub.add_parser(
-        "run", parents=[p.priors, p.sampling, p.strict],
+        "run", parents=[p.priors, p.sampling, p.strict, p.wide],
         help="the main job: sample a scenario, print its summary, save results and write a report",
     )  # fmt: skip
     s.add_argument(
@@ -45,7 +47,7 @@ def register(sub, p: Parents) -> None:
     s.set_defaults(handler=cmd_run)
 
     s = sub.add_parser(
-        "point", parents=[p.priors, p.json], help="evaluate a scenario at point values (no sampling)"
+        "point", parents=[p.priors, p.json, p.wide], help="evaluate a scenario at point values (no sampling)"
     )
     s.add_argument("scenario")
     s.set_defaults(handler=cmd_point)
@@ -54,7 +56,7 @@ def register(sub, p: Parents) -> None:
     s.set_defaults(handler=cmd_scenarios)
 
     s = sub.add_parser(
-        "sample", parents=[p.priors, p.sampling, p.strict],
+        "sample", parents=[p.priors, p.sampling, p.strict, p.wide],
         help="sample prior and posterior, save a run",
     )  # fmt: skip
     s.add_argument("scenario")
@@ -63,7 +65,7 @@ def register(sub, p: Parents) -> None:
 
     s = sub.add_parser(
         "summary",
-        parents=[p.priors, p.strict, p.json],
+        parents=[p.priors, p.strict, p.json, p.wide],
         help="risk summary of a saved run (warns if the specs changed)",
     )
     s.add_argument("run", type=Path)
@@ -72,10 +74,16 @@ def register(sub, p: Parents) -> None:
         "--confidence", type=PROBABILITY, default=0.8,
         help="confidence level for contingency (percentile - point estimate; 0.8)",
     )  # fmt: skip
+    s.add_argument(
+        "--csv", type=Path, metavar="FILE",
+        help="also write the outcome table (every column, raw numbers in the outcome's unit) as "
+        "CSV to FILE; refuses an existing FILE unless --force",
+    )  # fmt: skip
+    s.add_argument("--force", action="store_true", help="let --csv replace an existing file")
     s.set_defaults(handler=cmd_summary)
 
     s = sub.add_parser(
-        "report", parents=[p.priors, p.strict], help="write the HTML report of a saved run"
+        "report", parents=[p.priors, p.strict, p.wide], help="write the HTML report of a saved run"
     )
     s.add_argument("run", type=Path)
     s.add_argument("--out", type=Path, help="report file (beside the run, .html)")
@@ -98,11 +106,19 @@ def cmd_point(args) -> int:
         return 0
     from probmodel.equations import OUTCOMES
 
-    rows = [
-        (k, fmt.fmt_value(k, v), OUTCOMES.get(k, f"cost component {k[5:]} [USD]"))
-        for k, v in values.items()
-    ]
-    table(f"{scenario.name}: point values (no sampling)", ["outcome", "value", "meaning"], rows)
+    rows = []
+    for k, v in values.items():
+        unit = fmt.unit_of(k)
+        meaning = OUTCOMES.get(k, f"cost component {k[5:]} [USD]").removesuffix(f" [{unit}]")
+        shown = "USD" if unit.startswith("USD") else "" if unit == "fraction" else unit
+        rows.append((k, fmt.fmt_value(k, v, with_unit=False), shown, meaning))
+    table(
+        f"{scenario.name}: point values (no sampling)",
+        ["outcome", "value", "unit", "meaning"],
+        rows,
+        optional=("meaning",),
+        no_wrap=("unit",),
+    )
     return 0
 
 
@@ -129,14 +145,53 @@ def cmd_sample(args) -> int:
 
 
 def cmd_summary(args) -> int:
+    import probmodel as pmod
 
+    if args.csv is not None:  # before any work
+        pmod.io.check_output(args.csv, "--csv", [args.run])
+        if args.csv.exists() and not args.force:
+            raise InvalidArgumentError(
+                f"--csv {args.csv}: the file exists; pass --force to replace it, or choose "
+                "another name."
+            )
     summary = summary_of(args.run, args.ci, args.priors, args.confidence)
     verdict = flag_verdicts([(summary["scenario"], summary["diagnostics"])])
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
     else:
         print_summary(summary)
+    if args.csv is not None:
+        path = pmod.io.write_text(args.csv, summary_csv(summary))
+        print(f"wrote {path}", file=sys.stderr)
     return strict_exit(args, verdict)
+
+
+CSV_COLUMNS = ("mean", "sd", "p10", "p50", "p70", "p80", "p90", "mean_worst_10pct", "ci_low",
+               "ci_high", "point", "contingency")  # fmt: skip
+
+
+def summary_csv(summary: dict) -> str:
+    """The summary's outcome table as CSV: one row per outcome with its unit, the direction
+    that is better, and raw numbers (no rounding, no $ or %) in that unit; empty where a
+    statistic does not apply (a contingency for success, a point for a missing point group)."""
+    import csv
+    import io as text_io
+
+    from probmodel.equations import higher_is_better, unit
+
+    post = summary["posterior"]
+    buffer = text_io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["scenario", "group", "outcome", "unit", "better", *CSV_COLUMNS,
+                     "ci_mass", "contingency_confidence"])  # fmt: skip
+    for name, row in post["outcomes"].items():
+        writer.writerow(
+            [summary["scenario"], post.get("group", "posterior"), name, unit(name),
+             "higher" if higher_is_better(name) else "lower",
+             *(repr(float(row[c])) if row.get(c) is not None else "" for c in CSV_COLUMNS),
+             post["credible_interval"]["mass"], post["contingency_confidence"]]
+        )  # fmt: skip
+    return buffer.getvalue()
 
 
 def cmd_report(args) -> int:
@@ -191,15 +246,28 @@ def summary_of(path, ci: float = 0.9, priors_dir=None, confidence: float = 0.8, 
     return summary
 
 
+SUMMARY_OPTIONAL = ("mean of worst 10%", "contingency", "mean", "P70", "90% CI")
+"""Summary columns beyond P10/P50/P80/P90 and the point, most useful first: shown when the
+terminal is wide enough (or with ``--wide``)."""
+
+
 def print_summary(summary: dict) -> None:
     from probmodel import formatting as fmt
 
     post = summary["posterior"]
     ci = post["credible_interval"]
-    ci_label = f"{100 * ci['mass']:.0f}% {ci['kind']} CI"
+    level = round(100 * post["contingency_confidence"])
+    ci_label = f"{100 * ci['mass']:.0f}% CI"
     rows = []
     for name, row in post["outcomes"].items():
         f = lambda x, n=name: fmt.fmt_value(n, x, with_unit=False)  # noqa: E731
+        contingency = row.get("contingency")
+        if contingency is None:
+            reserve = "—"
+        elif contingency <= 0:
+            reserve = "none"  # the point estimate already lies at or above the percentile
+        else:
+            reserve = f(contingency)
         rows.append(
             (
                 name,
@@ -209,44 +277,43 @@ def print_summary(summary: dict) -> None:
                 f(row["p70"]),
                 f(row["p80"]),
                 f(row["p90"]),
-                f(row["es_p90"]),
+                f(row["mean_worst_10pct"]),
                 f"{f(row['ci_low'])} - {f(row['ci_high'])}",
                 f(row.get("point")),
-                f(row.get("contingency")),
+                reserve,
             )
         )
+    header = ["outcome", "mean", "P10", "P50", "P70", "P80", "P90", "mean of worst 10%",
+              ci_label, "point", "contingency"]  # fmt: skip
+    optional = tuple(ci_label if h == "90% CI" else h for h in SUMMARY_OPTIONAL)
     table(
         f"{summary['scenario']}: {summary['title']} (posterior, {post['n_draws']} draws)",
-        [
-            "outcome",
-            "mean",
-            "P10",
-            "P50",
-            "P70",
-            "P80",
-            "P90",
-            "mean beyond P90",
-            ci_label,
-            "point",
-            f"contingency (P{round(100 * post['contingency_confidence'])}-point)",
-        ],
+        header,
         rows,
+        optional=optional,
+        notes={
+            "mean of worst 10%": "worst 10% = the highest draws where less is better (cost, "
+            "years), the lowest where more is better (success)",
+            "contingency": f"contingency (costs and years) = P{level} - point, 'none' when the "
+            f"point is already above P{level}",
+            ci_label: f"CI {ci['kind']}",
+        },
     )
     risk = post["risk"]
     prior_risk = summary["prior"]["risk"]
     if risk.get("p_cost_within_budget") is not None:
-        print(
+        echo(
             f"P(cost <= budget {fmt.fmt_usd(risk['budget_usd'])}) = "
             f"{fmt.fmt_pct(risk['p_cost_within_budget'])}"
             f"   (prior: {fmt.fmt_pct(prior_risk['p_cost_within_budget'])})"
         )
     if risk.get("p_on_time") is not None:
-        print(
+        echo(
             f"P(years <= deadline {risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_on_time'])}"
             f"   (prior: {fmt.fmt_pct(prior_risk['p_on_time'])})"
         )
     if risk.get("p_cost_and_years_within") is not None:
-        print(
+        echo(
             f"joint confidence P(cost <= {fmt.fmt_usd(risk['budget_usd'])} and years <= "
             f"{risk['deadline_years']:g}) = {fmt.fmt_pct(risk['p_cost_and_years_within'])}"
         )
@@ -254,33 +321,33 @@ def print_summary(summary: dict) -> None:
         for level in (70, 80):
             budget = risk.get(f"jcl{level}_budget_usd")
             text = fmt.fmt_usd(budget) if budget is not None else "not reachable at any budget"
-            print(f"budget for {level}% joint confidence of finishing by the deadline: {text}")
+            echo(f"budget for {level}% joint confidence of finishing by the deadline: {text}")
     if risk.get("p_cost_within_and_success_at_least_target") is not None:
-        print(
+        echo(
             f"P(cost <= budget and success >= target) = "
             f"{fmt.fmt_pct(risk['p_cost_within_and_success_at_least_target'])}"
         )
     if risk.get("p_success_at_least_target") is not None:
-        print(
+        echo(
             f"P(success rate >= target {fmt.fmt_share(risk['performance_target'])}) = "
             f"{fmt.fmt_pct(risk['p_success_at_least_target'])}"
             f"   (prior: {fmt.fmt_pct(prior_risk['p_success_at_least_target'])})"
         )
     if risk.get("note"):
-        print(risk["note"])
+        echo(risk["note"])
     if summary.get("judgement"):
         print_judgement(summary["judgement"])
     if summary.get("checks"):
-        print(checks_line(summary["checks"]))
+        echo(checks_line(summary["checks"]))
     print_diagnostics(summary["diagnostics"])
     if summary.get("new_evidence"):
-        print(
+        echo(
             f"note: {len(summary['new_evidence'])} evidence record(s) in the library are not in "
             f"this run ({', '.join(summary['new_evidence'])}); `probmodel update RUN FILE` adds one.",
             file=sys.stderr,
         )
     if summary.get("stale"):
-        print(
+        echo(
             "warning: the scenario, priors or evidence files changed since this run was sampled; "
             f"re-run `probmodel sample {summary['scenario']}` for current results.",
             file=sys.stderr,
@@ -314,21 +381,21 @@ def print_judgement(j: dict) -> None:
     for outcome, row in j["outcomes"].items():
         drivers = ", ".join(f"{n} {100 * v:.0f}%" for n, v in list(row["drivers"].items())[:4])
         scale = " (log scale)" if row["scale"] == "log" else ""
-        print(f"{outcome}{scale}: decided by judgement {100 * row['share']:.0f}%"
+        echo(f"{outcome}{scale}: decided by judgement {100 * row['share']:.0f}%"
               + (f" ({drivers})" if drivers else ""))  # fmt: skip
-    print(f"informed by records (contraction >= {j['threshold']:g} on the log/logit scale): "
+    echo(f"informed by records (contraction >= {j['threshold']:g} on the log/logit scale): "
           f"{len(j['informed'])} of {len(j['informed']) + len(j['judgement'])} world parameters")
 
 
 def print_diagnostics(d: dict) -> None:
     verdict = "ok" if d["ok"] else "PROBLEMS"
-    print(
+    echo(
         f"diagnostics: {verdict}: max R-hat {d['max_r_hat']:.4f} (<= {d['thresholds']['r_hat_max']}), "
         f"min bulk ESS {d['min_ess_bulk']:.0f}, min tail ESS {d['min_ess_tail']:.0f} "
         f"(>= {d['thresholds']['ess_min']}), divergences {d['divergences']}"
     )
     for problem in d["problems"]:
-        print(f"warning: {problem}", file=sys.stderr)
+        echo(f"warning: {problem}", file=sys.stderr)
 
 
 def _report_notice(message: str) -> None:

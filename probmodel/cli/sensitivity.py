@@ -6,14 +6,14 @@ import json
 import math
 from pathlib import Path
 
-from probmodel.cli.common import POSITIVE, TOP, Parents, flag_diagnostics, strict_exit, table
+from probmodel.cli.common import POSITIVE, TOP, Parents, echo, flag_diagnostics, strict_exit, table
 from probmodel.errors import InvalidArgumentError
 
 
 def register(sub, p: Parents) -> None:
     """Add this module's commands to the ``probmodel`` parser."""
     s = sub.add_parser(
-        "sensitivity", parents=[p.priors, p.strict, p.json],
+        "sensitivity", parents=[p.priors, p.strict, p.json, p.wide],
         help="which assumption drives an outcome: tornado and variance-based ranking (SALib)",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -29,7 +29,7 @@ def register(sub, p: Parents) -> None:
     s.set_defaults(handler=cmd_sensitivity)
 
     s = sub.add_parser(
-        "voi", parents=[p.priors, p.strict, p.json],
+        "voi", parents=[p.priors, p.strict, p.json, p.wide],
         help="value of information (EVPI, EVPPI per parameter, in USD) for a choice between plans",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -174,19 +174,19 @@ def cmd_voi(args) -> int:
         return strict_exit(args, diagnostics)
 
     perfect = result["evpi"]
-    print(
+    echo(
         f"Choosing between {join_names(result['plans'])} on the posterior of {run.name} "
         f"({result['n_draws']:,} draws). Penalty for missing a deadline or performance target: "
         f"{fmt.fmt_usd(penalty)} ({why})."
     )
-    print(
+    echo(
         f"EVPI: {fmt.fmt_usd(perfect['value'])} (± {fmt.fmt_usd(perfect['se'])} Monte Carlo "
         "error): the most that removing all uncertainty before choosing could be worth."
     )
-    print(f"Chosen under current information: {perfect['chosen']}.")
+    echo(f"Chosen under current information: {perfect['chosen']}.")
     for s in scenarios:
         if s.overrides:
-            print(
+            echo(
                 f"{s.name} overrides priors ({', '.join(sorted(s.overrides))}); only its plan is "
                 f"scored here, on the posterior of {run.name}."
             )
@@ -212,7 +212,32 @@ def cmd_voi(args) -> int:
         keep_first=True,
     )  # fmt: skip
     for row in result["evppi"][:3]:
-        print(row["explanation"])
+        echo(row["explanation"])
+    why_zero = zero_evppi_reason(result, fmt)
+    if why_zero:
+        echo(why_zero)
     for note in result["notes"]:
-        print(note)
+        echo(note)
     return strict_exit(args, diagnostics)
+
+
+def zero_evppi_reason(result: dict, fmt) -> str | None:
+    """Why every EVPPI of a :func:`probmodel.analysis.voi.voi_table` result is $0 (``None``
+    when one is not): learning a parameter is worth something only if it could change the
+    choice."""
+    if not result["evppi"] or any(round(r["evppi"]) > 0 for r in result["evppi"]):
+        return None
+    perfect = result["evpi"]
+    chosen = perfect["chosen"]
+    if perfect["best_share"].get(chosen, 0.0) >= 1.0 or round(perfect["value"]) <= 0:
+        return (
+            f"Every EVPPI is $0 because {chosen} is the best plan in every posterior draw "
+            f"(EVPI {fmt.fmt_usd(perfect['value'])}): no information could change the decision, "
+            "so none is worth paying for."
+        )
+    return (
+        f"Every EVPPI is $0 although perfect information is worth {fmt.fmt_usd(perfect['value'])}: "
+        f"{chosen} loses to another plan only in draws that no single parameter predicts (the "
+        "regression of net benefit on each parameter is flat), so learning one parameter alone "
+        "would not change the choice; learning several together might."
+    )

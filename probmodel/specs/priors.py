@@ -213,14 +213,22 @@ class PriorSpec:
 def merge_override(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Apply a scenario's override table to a base prior table.
 
-    Keys in the override replace the base's; when the override defines the distribution
-    (``distribution``, ``params`` or ``interval``), the base's distribution keys are dropped first
-    so that old parameters cannot leak into the new family.
+    Keys in the override replace the base's. An override that names a ``distribution`` replaces
+    the whole distribution (the base's distribution keys are dropped, so old parameters cannot
+    leak into the new family). One that gives only ``params`` or an ``interval`` keeps the base's
+    family (and its ``lower``/``upper`` bounds) and fits it anew, as a prior file does: the base's
+    params, interval and mass are dropped (an interval without ``mass`` holds 90%), and so is its
+    method when the override gives params or the base had none.
     """
     merged = dict(base)
-    if {"distribution", "params", "interval"} & override.keys():
+    if "distribution" in override:
         for key in DISTRIBUTION_KEYS:
             merged.pop(key, None)
+    elif {"params", "interval"} & override.keys():
+        for key in ("params", "interval", "mass"):
+            merged.pop(key, None)
+        if "params" in override or "interval" not in base:
+            merged.pop("method", None)
     merged.update(override)
     return merged
 
