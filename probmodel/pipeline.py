@@ -22,12 +22,12 @@ from probmodel.analysis.checks import (
     posterior_predictive_check,
     prior_predictive_check,
 )
-from probmodel.analysis.decisions import answer
+from probmodel.analysis.decisions import FAST_RANKING, answer
 from probmodel.analysis.evidence import provenance
 from probmodel.analysis.judgement import judgement_report
 from probmodel.analysis.plans import plan_rows, score_plans
 from probmodel.analysis.risk import summarize_tree
-from probmodel.analysis.sensitivity import tornado
+from probmodel.analysis.sensitivity import tornado, variance_ranking
 from probmodel.analysis.sweep import sweep
 from probmodel.diagnostics import run_diagnostics
 from probmodel.errors import ProbmodelError, ResultFileError
@@ -48,6 +48,9 @@ class ReportInputs:
     decisions: dict[str, Any] | None = None
     notices: list[str] = field(default_factory=list)
     """What the report could not show, and why (a broken scenario file, a failed analysis)."""
+    drivers: dict[str, dict[str, Any]] | None = None
+    """Per headline outcome, what drives its spread (:func:`outcome_drivers`); ``None`` when
+    not computed (a report of a run alone, without its spec folder)."""
 
 
 def _checks(run: Run, conflict_rows=None):
@@ -92,8 +95,9 @@ def judgement(run: Run):
 def decision_inputs(
     run: Run, scenarios: list[Scenario], scores: xr.Dataset | None = None
 ) -> dict[str, Any] | None:
-    """The answers of :func:`probmodel.analysis.decisions.answer` and the draws and tables the
-    report's decision figures need (``None`` when the run's plan sets no deadline).
+    """The answers of :func:`probmodel.analysis.decisions.answer` and the tables the report's
+    decision figures need; ``None`` when the run's plan sets no deadline. (The first screen's
+    cost x schedule scatter reads the run's own draws.)
 
     ``scores``: the scenarios already scored on the run, so no plan is scored twice.
     """
@@ -114,8 +118,6 @@ def decision_inputs(
     axes = _report_sweep_axes(own)
     return {
         "answers": answers,
-        "cost": post["cost_net_usd"].values,
-        "years": post["years"].values,
         "comparison": comparison,
         "limits": limits,
         "tornado": tornado(post, own.plan, answers["sensitivity"]["outcome"], run.constants),
@@ -146,35 +148,119 @@ def report_inputs(
 ) -> ReportInputs:
     """Everything the report of ``run`` shows, each analysis run once.
 
-    ``scenarios`` (the spec folder's, when readable) adds other plans scored on the posterior and,
-    when the run's own scenario is among them, the decision analysis, memoised in
-    ``memo_folder`` (default: not memoised).
+    ``scenarios`` (the spec folder's, when readable; ``[]`` when not) adds the plans scored on
+    the posterior, the decision analysis and what drives each headline outcome, memoised in
+    ``memo_folder`` (default: not memoised). The run's own scenario is always among the plans,
+    as the run stored it: a scenario run from a path of its own (or changed since the run) gets
+    the full report, scored with the plan that was sampled.
     """
     prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
     prior, error, ppc = _checks(run, (prov or {}).get("conflicts"))
     summary = summarize(run, checks=checks_counts(prior, ppc))
     notices = list(notices or [])
-    if scenarios and run.name not in {s.name for s in scenarios}:
-        notices.append(
-            f"the run's scenario {run.name!r} is not among the readable scenario files: Plans "
-            "and Decisions left out."
-        )
-    try:
-        plans, decisions = plan_inputs(run, scenarios, memo_folder)
-    except ProbmodelError as err:
-        plans = decisions = None
-        notices.append(f"Plans and Decisions could not be built: {err}")
-    return ReportInputs(summary, prov, prior, error, ppc, plans, decisions, notices)
+    plans = decisions = drivers = None
+    if scenarios is not None:
+        scenarios = with_own_scenario(run, scenarios)
+        posterior_hash = io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset()))
+        try:
+            plans, decisions = plan_inputs(run, scenarios, memo_folder, posterior_hash)
+        except ProbmodelError as err:
+            notices.append(f"Plans and Decisions could not be built: {err}")
+        drivers = outcome_drivers(run, decisions, memo_folder, posterior_hash)
+    return ReportInputs(summary, prov, prior, error, ppc, plans, decisions, notices, drivers)
+
+
+def with_own_scenario(run: Run, scenarios: list[Scenario]) -> list[Scenario]:
+    """``scenarios`` with the run's own scenario (as the run stored it) in place of any file of
+    the same name, or added: the report scores the plan that was sampled, whether the scenario
+    is a shipped one or a file given by path."""
+    own = run.scenario_spec
+    return [own, *(s for s in scenarios if s.name != run.name)]
+
+
+DRIVER_OUTCOMES = ("cost_net_usd", "years", "success_rate")
+"""Headline outcomes whose drivers the report's first screen names."""
+DRIVER_ROWS = 5
+"""Parameters kept per outcome (largest first-order share first)."""
+
+
+def outcome_drivers(
+    run: Run,
+    decisions: dict[str, Any] | None = None,
+    memo_folder: str | Path | None = None,
+    posterior_hash: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What drives each headline outcome: the :func:`variance_ranking` (first-order Sobol index
+    S1 from the posterior draws, the report's thinner :data:`FAST_RANKING` settings) of net
+    cost, years and success, the top :data:`DRIVER_ROWS` parameters each.
+
+    The decision analysis's ranking of its outcome is reused, not recomputed; the others are
+    memoised in ``memo_folder``. An outcome that cannot be ranked (no spread: years of a plan
+    whose fleet is solved for the deadline) gets ``rows = []`` and the reason in ``note``.
+    """
+    known = {}
+    if decisions is not None:
+        sens = decisions["answers"]["sensitivity"]
+        known[sens["outcome"]] = _driver_entry(sens)
+
+    def compute() -> dict[str, dict[str, Any]]:
+        post = run.tree["posterior"].to_dataset()
+        out = {}
+        for outcome in DRIVER_OUTCOMES:
+            if outcome in known:
+                continue
+            try:
+                ranking = variance_ranking(
+                    post, run.plan_spec, outcome, run.constants, **FAST_RANKING
+                )
+            except ProbmodelError as err:
+                out[outcome] = {"outcome": outcome, "rows": [], "note": str(err)}
+                continue
+            out[outcome] = _driver_entry(ranking)
+        return out
+
+    if memo_folder is None:
+        computed = compute()
+    else:
+        key = {
+            "what": "outcome_drivers",
+            "outcomes": [o for o in DRIVER_OUTCOMES if o not in known],
+            "plan": run.plan,
+            "constants": run.priors,
+            "posterior": posterior_hash
+            or io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
+            "settings": FAST_RANKING,
+            "code": io.code_fingerprint(),
+        }
+        computed = cache.memoised(memo_folder, key, compute)
+    return {o: known[o] if o in known else computed[o] for o in DRIVER_OUTCOMES}
+
+
+def _driver_entry(ranking: dict[str, Any]) -> dict[str, Any]:
+    """The part of a variance ranking the first screen shows."""
+    rows = [
+        {"parameter": r["parameter"], "S1": float(r["S1"]), "S1_conf": r.get("S1_conf")}
+        for r in ranking["rows"][:DRIVER_ROWS]
+    ]
+    return {
+        "outcome": ranking["outcome"],
+        "rows": rows,
+        "noise_floor": ranking.get("noise_floor"),
+        "note": "",
+    }
 
 
 def plan_inputs(
-    run: Run, scenarios: list[Scenario] | None, memo_folder: str | Path | None = None
+    run: Run,
+    scenarios: list[Scenario] | None,
+    memo_folder: str | Path | None = None,
+    posterior_hash: str | None = None,
 ) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
     """The report's plan table and decision analysis, every candidate plan scored once.
 
-    Both are ``None`` without scenarios or when the run's own scenario is not among them; a
-    candidate that cannot be scored on this run raises (the caller reports it); the decision
-    analysis is memoised in ``memo_folder``.
+    Both are ``None`` without scenarios or when the run's own scenario is not among them (see
+    :func:`with_own_scenario`); a candidate that cannot be scored on this run raises (the caller
+    reports it); the decision analysis is memoised in ``memo_folder``.
     """
     if not scenarios or run.name not in {s.name for s in scenarios}:
         return None, None
@@ -187,7 +273,8 @@ def plan_inputs(
         "run": run.name,
         "plan": run.plan,
         "constants": run.priors,
-        "posterior": io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
+        "posterior": posterior_hash
+        or io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
         "candidates": [s.as_record() for s in scenarios],
         "code": io.code_fingerprint(),
     }

@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from probmodel.formatting import fmt_number, fmt_pct, fmt_usd, fmt_value
 from probmodel.report.plots import (
@@ -36,13 +37,15 @@ def jcl_scatter(
     budget: float | None = None,
     deadline: float | None = None,
     title: str | None = None,
+    size: tuple[float, float] = (8.0, 5.6),
 ) -> Figure:
     """Cost x schedule scatter of paired draws with density contours (50/80/95% of the draws)
     and the joint confidence level P(cost <= budget and years <= deadline) in the corner the
-    budget and deadline lines cut off."""
+    budget and deadline lines cut off. ``size``: width and height in inches (the report's
+    first screen draws a smaller one)."""
     cost = np.asarray(cost, dtype=float).ravel()
     years = np.asarray(years, dtype=float).ravel()
-    fig = _new_figure(8.0, 5.6)
+    fig = _new_figure(*size)
     ax = fig.add_subplot()
     rng = np.random.default_rng(0)
     show = rng.choice(cost.size, min(cost.size, MAX_SCATTER), replace=False)
@@ -67,6 +70,9 @@ def jcl_scatter(
     ax.set_xscale("log")
     ax.set_yscale("log")
     _usd_axis(ax, True)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_number(v)))  # 0.5, 1, 2, 5
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("net cost of the plan (USD), log scale")
     ax.set_ylabel("years until all the data is in, log scale")
     if budget is not None:
@@ -160,18 +166,19 @@ def sweep_heatmap(
     norm = BoundaryNorm([0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0001], 256) if is_prob else None
     mesh = ax.pcolormesh(np.arange(ds[x].size + 1), np.arange(ds[y].size + 1), data.values,
                          cmap="viridis" if is_prob else "magma_r", norm=norm)  # fmt: skip
+    fmt = fmt_pct if is_prob else (lambda v: fmt_value(variable_unit_name(variable), v, False))
     for j in range(ds[y].size):
         for i in range(ds[x].size):
             v = float(data.values[j, i])
-            text = fmt_pct(v) if is_prob else fmt_value(variable_unit_name(variable), v, False)
-            ax.text(i + 0.5, j + 0.5, text, ha="center", va="center", fontsize=7, color="white"
-                    if (is_prob and v < 0.8) or (not is_prob) else "black")  # fmt: skip
+            ink = text_color(mesh.cmap(mesh.norm(v))) if np.isfinite(v) else "black"
+            ax.text(i + 0.5, j + 0.5, fmt(v), ha="center", va="center", fontsize=7, color=ink)
     ax.set_xticks(np.arange(ds[x].size) + 0.5, [fmt_number(float(v)) for v in ds[x].values],
                   rotation=45, ha="right")  # fmt: skip
     ax.set_yticks(np.arange(ds[y].size) + 0.5, [fmt_number(float(v)) for v in ds[y].values])
     ax.set_xlabel(ds[x].attrs.get("description", x))
     ax.set_ylabel(ds[y].attrs.get("description", y))
-    fig.colorbar(mesh, ax=ax, label=ds[variable].attrs.get("description", variable))
+    bar = fig.colorbar(mesh, ax=ax, label=ds[variable].attrs.get("description", variable))
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt(v)))  # $2B, not 1e9 offset
     held = ", ".join(f"{k} = {fmt_number(float(v))}" for k, v in sel.items())
     question = HEATMAP_QUESTIONS.get(variable, ds[variable].attrs.get("description", variable))
     ax.set_title(question + (f"\n({held})" if held else ""), loc="left", fontsize=10)
@@ -187,6 +194,19 @@ HEATMAP_QUESTIONS = {
     "p_cost_within_budget": "Which plans stay within budget? P(net cost <= budget)",
     "p_cost_and_years_within": "Which plans fit budget and deadline together? Joint confidence",
 }
+
+
+def relative_luminance(rgba: Sequence[float]) -> float:
+    """WCAG relative luminance (0 black to 1 white) of an sRGB colour with channels in [0, 1]."""
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def text_color(background: Sequence[float]) -> str:
+    """Black or white, whichever contrasts more with ``background`` (WCAG contrast ratio):
+    labels on a heat map's pale cells are black, on its dark cells white."""
+    lum = relative_luminance(background)
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
 
 
 def variable_unit_name(variable: str) -> str:

@@ -17,6 +17,11 @@ from probmodel.formatting import (
 from probmodel.report import plots
 from probmodel.report.markup import Html, esc, para, scroll, section, table
 
+
+def para_html(text: str) -> str:
+    """A muted paragraph of HTML that is already escaped."""
+    return f'<p class="muted">{text}</p>'
+
 # --------------------------------------------------------------------------------------------
 # Decisions: the four questions a budget committee asks
 # --------------------------------------------------------------------------------------------
@@ -112,6 +117,9 @@ def decisions_section(run, summary: dict[str, Any], d: dict[str, Any] | None) ->
              ("Which assumption matters most?", q3),
              ("What would it be worth to know it?", q4)]  # fmt: skip
     answers = "".join(f"<h3>{esc(q)}</h3><p>{text}</p>" for q, text in items)
+    answers += para_html(
+        'The cost x schedule scatter of every draw is on <a href="#answer">the first screen</a>.'
+    )
     jcl_rows = [
         [Html(f"<code>{esc(r['scenario'])}</code>"), fmt_pct(r["p_on_time"]),
          fmt_usd(r["jcl_budget_usd"]) if r["jcl_budget_usd"] is not None else "not reachable",
@@ -125,10 +133,6 @@ def decisions_section(run, summary: dict[str, Any], d: dict[str, Any] | None) ->
         for r in voi.get("evppi", [])[:10]
     ]  # fmt: skip
     figures = [
-        (lambda: dp.jcl_scatter(d["cost"], d["years"], run.plan.get("budget_usd"), deadline),
-         "Cost x schedule", "Every posterior draw of this plan; contours hold 50%, 80% and 95% of "
-         "the draws; the lower-left corner cut off by the budget and the deadline is the joint "
-         "confidence level."),
         (lambda: dp.plan_comparison(d["comparison"], d["limits"]), "Plans side by side",
          "The plans of the value-of-information decision, on the same posterior draws."),
         (lambda: dp.tornado(d["tornado"], sens["outcome"]), "Tornado",

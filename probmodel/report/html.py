@@ -1,10 +1,13 @@
 """The self-contained HTML report of a run: one file, no external CSS, scripts or images.
 
-Sections, in the order a reader needs them: what was modelled (scenario, plan, provenance),
-the headline risk against budget and deadline, outcome tables (posterior, then prior), figures,
-the priors, the evidence with what it did to each measured quantity, the model checks (prior
-predictive check of the point estimates, posterior predictive check per record) and MCMC
-diagnostics. A run that failed its diagnostics gets a banner at the top.
+Sections, in the order a reader needs them: first one screen that answers (cost, years and
+success against budget, deadline and target, the joint confidence with its figure, what drives
+each outcome and how much of it is judgement), then the headline risk in words, the plan, the
+decisions, outcome tables (posterior, then prior), plans side by side, figures, the priors, the
+evidence with what it did to each measured quantity, the model checks (prior predictive check of
+the point estimates, posterior predictive check per record), MCMC diagnostics and, last, the
+run's metadata (config hash, versions, sampler settings). A run that failed its diagnostics gets
+a banner at the top. The navigation links only to the sections this report has.
 Figures are PNGs embedded as base64 ``data:`` URIs and every piece of text is escaped, so the
 file can be mailed, archived or opened offline and shows exactly what was computed.
 """
@@ -23,7 +26,13 @@ from probmodel.report.checks import checks_section, diagnostics_banner, diagnost
 from probmodel.report.decisions import decisions_section, plans_section
 from probmodel.report.evidence import evidence_section, priors_section, provenance_section
 from probmodel.report.markup import CSS, esc, notices_block, section
-from probmodel.report.overview import header, headline, outcome_tables
+from probmodel.report.overview import (
+    answer_screen,
+    headline,
+    metadata_section,
+    outcome_tables,
+    plan_section,
+)
 
 KEY_META = "probmodel-report-key"
 """Name of the ``<meta>`` tag holding the hash of what a report shows (see ``api.write_report``)."""
@@ -51,15 +60,22 @@ def report_key_of(head: str) -> str | None:
     return match.group(1) if match else None
 
 
+NAV_TITLES = {
+    "headline": "Headline risk", "plan": "Plan", "decisions": "Decisions", "outcomes": "Outcomes",
+    "plans": "Plans", "figures": "Figures", "priors": "Priors", "evidence": "Evidence",
+    "provenance": "What moved", "checks": "Model checks", "diagnostics": "Diagnostics",
+    "metadata": "Run metadata",
+}  # fmt: skip
+"""Navigation titles of the sections, in page order."""
+
+
 def render_report(run, inputs, key: str | None = None) -> str:
     """The report as one HTML string: renders ``inputs`` (a
     :class:`probmodel.pipeline.ReportInputs`), computes nothing."""
     summary, prov = inputs.summary, inputs.provenance
-    sections = [
-        diagnostics_banner(run.name, summary["diagnostics"]),
-        header(run),
+    body = [
         headline(summary),
-        notices_block(inputs.notices),
+        plan_section(run),
         decisions_section(run, summary, inputs.decisions),
         outcome_tables(summary),
         plans_section(run, inputs.plans),
@@ -69,6 +85,17 @@ def render_report(run, inputs, key: str | None = None) -> str:
         provenance_section(prov),
         checks_section(inputs),
         diagnostics_section(summary["diagnostics"]),
+        metadata_section(run),
+    ]
+    present = {m.group(1) for part in body for m in re.finditer(r'<section id="([^"]+)"', part)}
+    nav = "".join(
+        f'<a href="#{a}">{esc(t)}</a>' for a, t in NAV_TITLES.items() if a in present
+    )
+    sections = [
+        diagnostics_banner(run.name, summary["diagnostics"]),
+        answer_screen(run, summary, inputs.drivers, inputs.decisions, nav, _jcl_figure(run)),
+        notices_block(inputs.notices),
+        *body,
     ]
     title = esc(run.scenario["title"])
     return (
@@ -76,9 +103,24 @@ def render_report(run, inputs, key: str | None = None) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         + (f'<meta name="{KEY_META}" content="{key}">\n' if key else "")
         + f"<title>{title}: probmodel report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(sections)
+        + "\n".join(s for s in sections if s)
         + "\n</body>\n</html>\n"
     )
+
+
+def _jcl_figure(run) -> str | None:
+    """The first screen's cost x schedule scatter of the posterior draws, as a ``data:`` URI."""
+    from probmodel.report import decision_plots as dp
+
+    post = run.tree["posterior"]
+    name = "cost_net_usd" if "cost_net_usd" in post.data_vars else "cost_total_usd"
+    if name not in post.data_vars or "years" not in post.data_vars:
+        return None
+    fig = dp.jcl_scatter(
+        post[name].values, post["years"].values, run.plan.get("budget_usd"),
+        run.plan.get("deadline_years"), title="Cost x schedule of every draw", size=(5.6, 3.4),
+    )  # fmt: skip
+    return plots.figure_to_data_uri(fig)
 
 
 # --------------------------------------------------------------------------------------------

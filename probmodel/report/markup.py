@@ -55,6 +55,22 @@ figcaption { color: #55606e; font-size: .88rem; margin-top: .3rem; }
 ol.evidence > li { margin-bottom: 1.4rem; }
 ol.evidence table { margin: .4rem 0 .2rem; }
 .notes { color: #3d4753; font-size: .88rem; margin: .3rem 0; }
+#answer h1 { margin-top: 0; }
+#answer nav { margin: .4rem 0 .8rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: .9rem; }
+.card { border: 1px solid #d5dbe3; border-radius: 6px; padding: .5rem .9rem .6rem; background: #f8fafc; }
+.card h3 { margin: 0 0 .2rem; font-size: 1rem; }
+.card p { margin: .2rem 0; font-size: .9rem; }
+.card p.big { font-size: 1rem; }
+.card p.big .answer-number { font-size: 1.7rem; }
+.card p.drivers, .card p.judgement { color: #3d4753; font-size: .84rem; }
+.joint-row { display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; margin-top: .6rem; }
+.joint { flex: 1 1 420px; font-size: .92rem; }
+.joint h3 { margin: .5rem 0 .2rem; }
+.joint p { margin: .25rem 0; }
+figure.jcl { flex: 0 0 auto; margin: .3rem 0 0; }
+figure.jcl img { width: 600px; }
+figure.jcl figcaption { max-width: 600px; font-size: .8rem; }
 .banner { background: #fbeae8; border-left: 6px solid #b03a2e; padding: .7rem 1rem; margin: 0 0 1rem; }
 """
 

@@ -1,4 +1,5 @@
-"""The report's first sections: scenario and plan, the headline risk in words, outcome tables."""
+"""The report's first screen (the answer), the plan, the headline risk in words, outcome tables
+and the run's metadata (shown last)."""
 
 from __future__ import annotations
 
@@ -98,40 +99,283 @@ def plan_rows(plan: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
-def header(run) -> str:
-    """Title, provenance line, navigation and the plan table."""
-    scenario = run.scenario
+def plan_section(run) -> str:
+    """The plan table: every plan variable, its key and value."""
+    return section(
+        "plan",
+        "The plan (decisions, not uncertain)",
+        table(["plan variable", "key", "value"], plan_rows(run.plan)),
+    )
+
+
+def metadata_section(run) -> str:
+    """What identifies the run: scenario, config hash, versions, sampler settings (last)."""
     settings = run.meta.get("settings", {})
     count = lambda key: fmt_count(settings.get(key, math.nan))  # noqa: E731
     sampler = (
         f"{count('chains')} chains × {count('draws')} draws after {count('tune')} tuning steps, "
-        f"{count('prior_draws')} prior draws, seed {settings.get('seed', '?')}"
+        f"{count('prior_draws')} prior draws, target acceptance "
+        f"{settings.get('target_accept', '?')}, seed {settings.get('seed', '?')}"
     )
-    nav = "".join(
-        f'<a href="#{a}">{esc(t)}</a>'
-        for a, t in (("headline", "Headline risk"), ("decisions", "Decisions"),
-                     ("outcomes", "Outcomes"), ("plans", "Plans"),
-                     ("figures", "Figures"),
-                     ("priors", "Priors"), ("evidence", "Evidence"), ("provenance", "What moved"),
-                     ("checks", "Model checks"), ("diagnostics", "Diagnostics"))
-    )  # fmt: skip
-    meta_rows = [
+    rows = [
         ["scenario", Html(f"<code>{esc(run.name)}</code>")],
         ["config hash", Html(f"<code>{esc(run.config_hash)}</code>")],
         ["probmodel version", run.meta.get("version", "unknown")],
         ["sampler", sampler],
         ["evidence records", fmt_count(len(run.evidence))],
     ]
-    parts = [
-        f"<h1>{esc(scenario['title'])}</h1>",
-        para(scenario.get("description") or "", "meta") if scenario.get("description") else "",
-        para(f"Source: {scenario['source']}", "meta") if scenario.get("source") else "",
-        f"<nav>{nav}</nav>",
-        table(None, meta_rows, css="compact"),
-        "<h3>The plan (decisions, not uncertain)</h3>",
-        table(["plan variable", "key", "value"], plan_rows(run.plan)),
+    return section(
+        "metadata",
+        "Run metadata",
+        table(None, rows, css="compact"),
+        para(
+            "The config hash identifies the scenario, priors, evidence and sampler settings the "
+            "draws came from; the same hash and seed give the same draws.",
+            "muted",
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The first screen: the answer
+# --------------------------------------------------------------------------------------------
+
+PLAN_GIST = (
+    ("model", "model_params"), ("fleet", "fleet_size"), ("real share", "real_share"),
+    ("sites", "sites"), ("deadline", "deadline_years"), ("budget", "budget_usd"),
+    ("performance target", "performance_target"),
+)  # fmt: skip
+"""Plan variables named in the first screen's one-line plan."""
+JUDGEMENT_OUTCOME = {"cost": "cost_total_usd", "years": "years", "success": "success_rate"}
+"""The judgement analysis's outcome for each card."""
+DRIVER_OUTCOME = {"cost": "cost_net_usd", "years": "years", "success": "success_rate"}
+"""The driver ranking's outcome for each card."""
+DRIVERS_SHOWN = 3
+
+
+def _plan_gist(plan: dict[str, Any]) -> str:
+    """ "model 55B parameters · fleet 5,000 robots · real share 20% · ..." """
+    parts = []
+    for label, key in PLAN_GIST:
+        if key not in plan:
+            continue
+        value = plan[key]
+        if value is None:
+            if key == "fleet_size":
+                parts.append("fleet solved for the deadline")
+            continue
+        parts.append(f"{label} {plan_value(key, value)}")
+    return " · ".join(parts)
+
+
+def _number(key: str, text: str) -> str:
+    """A headline number, tagged so tests and readers can find it (``data-key``)."""
+    return f'<strong class="answer-number" data-key="{esc(key)}">{esc(text)}</strong>'
+
+
+def _drivers_line(card: str, drivers: dict[str, dict[str, Any]] | None) -> str:
+    """The parameters that explain most of an outcome's variance, or where to find them."""
+    outcome = DRIVER_OUTCOME[card]
+    command = f"<code>probmodel sensitivity RUN --outcome {esc(outcome)}</code>"
+    entry = (drivers or {}).get(outcome)
+    if entry is None:
+        return f'<p class="drivers">What drives it: not ranked in this report; see {command}.</p>'
+    if not entry["rows"]:
+        reason = entry.get("note") or "no parameter to rank"
+        return f'<p class="drivers">What drives it: not ranked ({esc(reason.rstrip("."))}).</p>'
+    floor = entry.get("noise_floor") or {}
+    cut = (floor.get("S1") or 0.0) + (floor.get("S1_conf") or 0.0)
+    rows = [r for r in entry["rows"] if r["S1"] > cut][:DRIVERS_SHOWN]
+    if not rows:
+        return (
+            '<p class="drivers">What drives it: no single parameter explains more of its '
+            f"variance than the ranking's noise floor ({esc(fmt_pct(cut))}); see {command}.</p>"
+        )
+    named = ", ".join(f"<code>{esc(r['parameter'])}</code> {esc(fmt_pct(r['S1']))}" for r in rows)
+    return f'<p class="drivers">What drives it: {named} of its variance.</p>'
+
+
+def _judgement_line(card: str, judgement: dict[str, Any] | None) -> str:
+    """The share of an outcome's spread decided by parameters no record informs."""
+    row = (judgement or {}).get("outcomes", {}).get(JUDGEMENT_OUTCOME[card])
+    if row is None:
+        return ""
+    top = next(iter(row["drivers"].items()), None)
+    mostly = f" (largest: <code>{esc(top[0])}</code> {esc(fmt_pct(top[1]))})" if top else ""
+    return (
+        f'<p class="judgement">Judgement decides {_number(f"{card}-judgement", fmt_pct(row["share"]))}'
+        f" of its spread, evidence the rest{mostly}.</p>"
+    )
+
+
+def _card(card: str, title: str, lines: list[str], drivers, judgement) -> str:
+    """One outcome's card: its numbers, what drives it, how much is judgement."""
+    body = "\n".join(lines)
+    return (
+        f'<div class="card" id="answer-{esc(card)}"><h3>{esc(title)}</h3>\n{body}\n'
+        f"{_drivers_line(card, drivers)}\n{_judgement_line(card, judgement)}</div>"
+    )
+
+
+def _cost_card(summary, drivers) -> str:
+    rows, risk = summary["posterior"]["outcomes"], summary["posterior"]["risk"]
+    net = "cost_net_usd" in rows
+    cost = rows["cost_net_usd"] if net else rows["cost_total_usd"]
+    budget, p = risk["budget_usd"], risk["p_cost_within_budget"]
+    limit = (
+        f"<p>{_number('cost-p-over-budget', fmt_pct(1 - p))} chance of going over the "
+        f"budget ({esc(fmt_usd(budget))})</p>"
+        if budget and p is not None
+        else "<p>No budget set.</p>"
+    )
+    lines = [
+        f'<p class="big">{_number("cost-p50", fmt_usd(cost["p50"]))} median (P50)</p>',
+        f"<p>P80 {_number('cost-p80', fmt_usd(cost['p80']))}: 80% chance it costs no more</p>",
+        limit,
     ]
-    return "\n".join(p for p in parts if p)
+    title = "Net cost (less the fleet's paid work)" if net else "Cost"
+    return _card("cost", title, lines, drivers, summary.get("judgement"))
+
+
+def _years_card(summary, drivers) -> str:
+    rows, risk = summary["posterior"]["outcomes"], summary["posterior"]["risk"]
+    years = rows["years"]
+    deadline, p = risk["deadline_years"], risk["p_on_time"]
+    limit = (
+        f"<p>{_number('years-p-late', fmt_pct(1 - p))} chance of missing the "
+        f"deadline ({esc(fmt_years(deadline))})</p>"
+        if deadline and p is not None
+        else "<p>No deadline set.</p>"
+    )
+    lines = [
+        f'<p class="big">{_number("years-p50", fmt_years(years["p50"]))} median (P50)</p>',
+        f"<p>P80 {_number('years-p80', fmt_years(years['p80']))}: 80% chance the data is in "
+        "by then</p>",
+        limit,
+    ]
+    if math.isclose(years["p10"], years["p90"], rel_tol=1e-9) and "robots_needed" in rows:
+        robots = rows["robots_needed"]
+        lines.append(
+            "<p>The fleet is solved for the deadline: it needs "
+            f"{esc(fmt_count(robots['p50'], 'robots'))} (P50), "
+            f"{esc(fmt_count(robots['p80'], 'robots'))} (P80).</p>"
+        )
+    return _card(
+        "years", "Years until all the data is in", lines, drivers, summary.get("judgement")
+    )
+
+
+def _success_card(summary, drivers) -> str:
+    rows, risk = summary["posterior"]["outcomes"], summary["posterior"]["risk"]
+    success = rows["success_rate"]
+    target, p = risk.get("performance_target"), risk.get("p_success_at_least_target")
+    limit = (
+        f"<p>{_number('success-p-target', fmt_pct(p))} chance of reaching the "
+        f"{esc(fmt_share(target))} target</p>"
+        if target is not None and p is not None
+        else "<p>No performance target set.</p>"
+    )
+    lines = [
+        f'<p class="big">{_number("success-p50", fmt_share(success["p50"]))} median (P50)</p>',
+        f"<p>P10 {_number('success-p10', fmt_share(success['p10']))}: 90% chance it does at "
+        "least this well (higher is better, so the cautious side is the low one)</p>",
+        limit,
+    ]
+    return _card(
+        "success", "Success on unseen tasks", lines, drivers, summary.get("judgement")
+    )
+
+
+def _joint_block(summary, decisions) -> str:
+    """Joint confidence of budget and deadline (and target) in the same draws, the budget for
+    80% joint confidence, and how much of the answer is evidence and how much judgement."""
+    risk = summary["posterior"]["risk"]
+    budget, deadline = risk["budget_usd"], risk["deadline_years"]
+    target = risk.get("performance_target")
+    parts = ["<h3>Budget and deadline together (joint confidence)</h3>"]
+    if budget and deadline and risk.get("p_cost_and_years_within") is not None:
+        parts.append(
+            f"<p>P(cost ≤ {esc(fmt_usd(budget))} and years ≤ {esc(fmt_years(deadline))}) = "
+            f"{_number('jcl', fmt_pct(risk['p_cost_and_years_within']))}, both in the same "
+            "posterior draws.</p>"
+        )
+    else:
+        parts.append("<p>Joint confidence needs both a budget and a deadline in the plan.</p>")
+    if deadline:
+        jcl80, jcl70 = risk.get("jcl80_budget_usd"), risk.get("jcl70_budget_usd")
+        parts.append(
+            f"<p>Budget for 80% joint confidence: {_number('jcl80-budget', fmt_usd(jcl80))}"
+            + (f" (70%: {esc(fmt_usd(jcl70))})" if jcl70 is not None else "")
+            + ".</p>"
+            if jcl80 is not None
+            else "<p>No budget gives 80% joint confidence: the plan is on time in only "
+            f"{esc(fmt_pct(risk['p_on_time']))} of the draws.</p>"
+        )
+    if target is not None and risk.get("p_cost_within_and_success_at_least_target") is not None:
+        parts.append(
+            f"<p>Within budget and reaching the {esc(fmt_share(target))} target together: "
+            f"{esc(fmt_pct(risk['p_cost_within_and_success_at_least_target']))}.</p>"
+        )
+    own = (decisions or {}).get("answers", {}).get("budget_for_confidence") or {}
+    if own.get("jcl_with_target_budget_usd") is not None:
+        parts.append(
+            f"<p>On time and on target with {round(100 * decisions['answers']['level'])}% "
+            f"confidence needs a budget of {esc(fmt_usd(own['jcl_with_target_budget_usd']))}."
+            "</p>"
+        )
+    j = summary.get("judgement")
+    if j:
+        n_informed, n_judgement = len(j["informed"]), len(j["judgement"])
+        parts.append(
+            "<h3>Evidence or judgement?</h3>"
+            f"<p>The records inform {n_informed} of {n_informed + n_judgement} world parameters; "
+            "the rest rest on judgement (their priors). Each card says how much of that "
+            "outcome's spread judgement decides: the first-order share of its posterior variance "
+            "from parameters no record informs (cost and years on the log scale).</p>"
+        )
+    return '<div class="joint">' + "\n".join(parts) + "</div>"
+
+
+def answer_screen(
+    run,
+    summary: dict[str, Any],
+    drivers: dict[str, dict[str, Any]] | None,
+    decisions: dict[str, Any] | None,
+    nav: str,
+    jcl_figure: str | None,
+) -> str:
+    """The first screen: title, the plan in one line, cost, years and success (P50/P80 and
+    the chance against budget, deadline and target), what drives each and how much of it is
+    judgement, the joint confidence with its cost x schedule figure. ``jcl_figure``: that
+    figure as a ``data:`` URI (or None)."""
+    scenario = run.scenario
+    cards = "".join(
+        make(summary, drivers) for make in (_cost_card, _years_card, _success_card)
+    )
+    figure = (
+        f'<figure class="jcl"><img src="{jcl_figure}" alt="Cost x schedule of every posterior '
+        'draw"><figcaption>Every posterior draw; contours hold 50%, 80% and 95% of them; the '
+        "corner the dashed budget and dotted deadline cut off is the joint confidence."
+        "</figcaption></figure>"
+        if jcl_figure
+        else ""
+    )
+    n = summary["posterior"]["n_draws"]
+    return (
+        '<section id="answer">\n'
+        f"<h1>{esc(scenario['title'])}</h1>\n"
+        f'<p class="meta">Plan: {esc(_plan_gist(run.plan))}</p>\n'
+        f"<nav>{nav}</nav>\n"
+        f'<div class="cards">{cards}</div>\n'
+        f'<div class="joint-row">{_joint_block(summary, decisions)}{figure}</div>\n'
+        + para(
+            f"From {fmt_count(n)} posterior draws ({_posterior_basis(summary)}). "
+            "The sections below give the prior-alone comparison, the decisions, every outcome "
+            "and the checks; the run's configuration and sampler settings are at the end.",
+            "muted",
+        )
+        + "\n</section>"
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -366,7 +366,7 @@ def cost_breakdown(run) -> Figure:
     p10, p50, p90 = (np.array([np.quantile(r, q) for r in rows]) / 1e6 for q in (0.1, 0.5, 0.9))
     point = _component_points(run, components)
 
-    fig = _new_figure(8.5, 0.5 * len(components) + 1.6)
+    fig = _new_figure(10.0, 0.5 * len(components) + 1.6)
     ax = fig.add_subplot()
     y = np.arange(len(components))[::-1]
     ax.barh(y, p50, color=POSTERIOR_COLOR, alpha=0.85, height=0.55, label="posterior median")
@@ -375,12 +375,20 @@ def cost_breakdown(run) -> Figure:
     if point is not None:
         ax.plot(point / 1e6, y, "|", color=POINT_COLOR, ms=16, mew=2, label="point estimate")
     right = p90 if point is None else np.maximum(p90, point / 1e6)
-    for yi, mid, end in zip(y, p50, right, strict=True):
+    # Each row's numbers in a column of their own right of the plot, centred on the row: a label
+    # placed after the whisker's end read as that end's value (the P90), not the median's.
+    for yi, lo, mid, hi in zip(y, p10, p50, p90, strict=True):
         ax.annotate(
-            fmt_usd(mid * 1e6), (end, yi), xytext=(7, -3), textcoords="offset points", fontsize=9
-        )
+            f"{fmt_usd(mid * 1e6)}  ({fmt_usd(lo * 1e6)}–{fmt_usd(hi * 1e6)})", (1.0, yi),
+            xycoords=("axes fraction", "data"), xytext=(8, 0), textcoords="offset points",
+            ha="left", va="center", fontsize=9,
+        )  # fmt: skip
+    ax.annotate("median (P10–P90)", (1.0, 1.0), xycoords="axes fraction", xytext=(8, 4),
+                textcoords="offset points", ha="left", va="bottom", fontsize=9,
+                color="#55606e")  # fmt: skip
     ax.set_yticks(y, components)
-    ax.set_xlim(0, max(float(right.max()), 1e-9) * 1.18)
+    ax.set_axisbelow(True)  # grid lines behind the bars, not through them
+    ax.set_xlim(0, max(float(right.max()), 1e-9) * 1.05)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd_millions(v * 1e6)))
     ax.set_xlabel("cost over the whole plan (USD, millions)")
     ax.grid(True, axis="x", color="#e5e5e5")
