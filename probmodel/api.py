@@ -173,8 +173,6 @@ def write_report(
     renders the result.
     """
     from probmodel import cache
-    from probmodel.pipeline import report_inputs
-    from probmodel.report.html import write_report as render
 
     scenarios, notices = [], []
     try:
@@ -191,6 +189,9 @@ def write_report(
     key = _report_key(run, scenarios)
     if not notices and cache.enabled() and _report_is_current(path, key):
         return Path(path)  # an unchanged run and spec folder: the report on disk is this one
+    from probmodel.pipeline import report_inputs  # Matplotlib and the analyses: ~2 s of imports
+    from probmodel.report.html import write_report as render
+
     inputs = report_inputs(
         run, scenarios, memo_folder=Path(path).parent / RESULTS_CACHE, notices=notices
     )
@@ -227,7 +228,7 @@ def _report_key(run: Run, scenarios: list[Scenario]) -> str:
 
 def _report_is_current(path: str | Path, key: str) -> bool:
     """Whether the file at ``path`` is a report written for ``key`` (its head carries the key)."""
-    from probmodel.report.html import report_key_of
+    from probmodel.report.markup import report_key_of
 
     try:
         with open(path, encoding="utf-8", errors="replace") as f:

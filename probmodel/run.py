@@ -228,13 +228,17 @@ def reusable_run(
     path = Path(path)
     if not path.is_file():
         return None
-    try:
+    want = run_meta(scenario, evidence, settings)
+
+    def same(meta: dict[str, Any]) -> bool:
+        have = {k: meta[k] for k in want if k in meta}
+        return "update" not in meta and io.config_hash(have) == io.config_hash(want)
+
+    try:  # the configuration first (milliseconds): the draws are read only for a match
+        if not same(RunConfig.read(path).meta):
+            return None
         run = Run.load(path)
     except ProbmodelError:
         return None
-    if "update" in run.meta:
-        return None
-    want = run_meta(scenario, evidence, settings)
-    have = {k: run.meta[k] for k in want if k in run.meta}
-    return run if io.config_hash(want) == io.config_hash(have) else None
+    return run if same(run.meta) else None
 

@@ -186,3 +186,20 @@ def test_a_summary_is_memoised_beside_its_file_until_the_file_changes(saved, tmp
         f["posterior/cost_total_usd"][0, 0] = 1.0
     with pytest.raises(ResultFileError, match="data_hash does not match"):
         pmod.api.summarize_saved(path)
+
+
+def test_run_reuses_a_saved_fit_only_of_the_same_configuration(saved, tmp_path, monkeypatch):
+    """``probmodel run`` reuses a saved fit when a new one would be identical; it reads the
+    file's configuration first and the draws only on a match (issue 16: an unchanged run in < 3 s)."""
+    from probmodel.run import Run, SamplerSettings, reusable_run
+
+    path = _copy(saved, tmp_path)
+    run = pmod.load_run(path)
+    scenario, evidence, settings = run.scenario_spec, run.records, run.settings
+    reused = reusable_run(path, scenario, evidence, settings)
+    assert reused is not None and reused.config_hash == run.config_hash
+    monkeypatch.setattr(Run, "load", lambda p: pytest.fail("the draws were read"))
+    other = SamplerSettings(**{**vars(settings), "seed": settings.seed + 1})
+    assert reusable_run(path, scenario, evidence, other) is None
+    assert reusable_run(path, scenario, evidence[:-1], settings) is None
+    assert reusable_run(tmp_path / "absent.nc", scenario, evidence, settings) is None

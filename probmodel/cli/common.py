@@ -266,7 +266,7 @@ def sampling_inputs(args):
     """The scenario, evidence records and sampler settings the arguments ask for."""
     import probmodel as pmod
     from probmodel.constants import DEFAULT_SEED
-    from probmodel.sampling import SamplerSettings
+    from probmodel.run import SamplerSettings
 
     scenario = pmod.load_scenario(args.scenario, args.priors)
     evidence = [] if args.no_evidence else pmod.load_evidence(scenario, args.priors)

@@ -25,7 +25,7 @@ from probmodel.report import plots
 from probmodel.report.checks import checks_section, diagnostics_banner, diagnostics_section
 from probmodel.report.decisions import decisions_section, plans_section
 from probmodel.report.evidence import evidence_section, priors_section, provenance_section
-from probmodel.report.markup import CSS, esc, notices_block, section
+from probmodel.report.markup import CSS, KEY_META, esc, notices_block, section
 from probmodel.report.overview import (
     answer_screen,
     headline,
@@ -33,9 +33,6 @@ from probmodel.report.overview import (
     outcome_tables,
     plan_section,
 )
-
-KEY_META = "probmodel-report-key"
-"""Name of the ``<meta>`` tag holding the hash of what a report shows (see ``api.write_report``)."""
 
 
 def write_report(run, inputs, path: str | Path, key: str | None = None) -> Path:
@@ -52,12 +49,6 @@ def write_report(run, inputs, path: str | Path, key: str | None = None) -> Path:
         need not be rebuilt.
     """
     return io.write_text(path, render_report(run, inputs, key))
-
-
-def report_key_of(head: str) -> str | None:
-    """The key stored in the head of a report's HTML, if any."""
-    match = re.search(rf'<meta name="{KEY_META}" content="([0-9a-f]{{64}})">', head)
-    return match.group(1) if match else None
 
 
 NAV_TITLES = {

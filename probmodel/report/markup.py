@@ -176,3 +176,13 @@ def notices_block(notices: list[str]) -> str:
         '<div class="banner"><span class="badge fail">INCOMPLETE</span> Some parts of this '
         f"report could not be built:<ul>{items}</ul></div>"
     )
+
+
+KEY_META = "probmodel-report-key"
+"""Name of the ``<meta>`` tag holding the hash of what a report shows (see ``api.write_report``)."""
+
+
+def report_key_of(head: str) -> str | None:
+    """The key stored in the head of a report's HTML, if any."""
+    match = re.search(rf'<meta name="{KEY_META}" content="([0-9a-f]{{64}})">', head)
+    return match.group(1) if match else None
