@@ -297,7 +297,8 @@ def sample_run(args, inputs=None):
 WIDE = False
 """``--wide``: print every column of every table, however wide (set by :func:`probmodel.cli.main`
 for one command)."""
-TEXT_COLUMNS = ("meaning", "title", "id", "constrains", "description", "quantity", "plan")
+TEXT_COLUMNS = ("meaning", "title", "id", "constrains", "description", "quantity", "plan",
+                "largest moves", "decided by")  # fmt: skip
 """Headers of free-text columns: left-justified, and the only cells that may wrap."""
 WRAP_AT = 24
 """Narrowest a free-text column is wrapped to before optional columns are left out instead."""
@@ -372,6 +373,9 @@ def table(
                 break
             keep.remove(header.index(h))
             hidden.insert(0, h)
+        # Numbers and units are never cut: a table whose essential columns cannot fit is printed
+        # wider than the terminal (which wraps it) rather than cropped.
+        width = max(width, needed(keep, wrap=True))
     t = build(keep)
     Console(file=out, width=width).print(t)
     if hidden:

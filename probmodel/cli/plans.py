@@ -165,7 +165,7 @@ def cmd_sweep(args) -> int:
         x, y = list(ds.dims)[:2]
         for variable in ("cost_p80", "p_on_time", "p_success_at_least_target"):
             path = write_figure(sweep_heatmap(ds, variable, x, y), args.figures / f"{variable}.png")
-            print(f"wrote {path}")
+            echo(f"wrote {path}")
     return strict_exit(args, diagnostics)
 
 
