@@ -140,8 +140,8 @@ def test_run_tables_fit_the_terminal_and_keep_units_whole(fitted, columns, monke
     }.items():  # fmt: skip
         assert main(argv) == 0, name
         outputs[name] = capsys.readouterr().out
-        widest = max(map(len, lines_of(outputs[name])))
-        assert widest <= columns, (name, widest)
+        widest = max(lines_of(outputs[name]), key=len)
+        assert len(widest) <= columns, (name, widest)
     for name in ("update", "compare"):
         text = outputs[name]
         for head in ("cost_total_usd P50", "cost_total_usd P80", "years P50", "years P80",
