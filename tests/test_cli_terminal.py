@@ -121,13 +121,15 @@ def fitted(small_run, tmp_path_factory):
 
 @pytest.mark.fit
 @pytest.mark.parametrize("columns", [80, 120])
-def test_run_tables_fit_the_terminal_and_keep_units_whole(fitted, columns, monkeypatch, capsys, tmp_path):
+def test_run_tables_fit_the_terminal_and_keep_units_whole(fitted, columns, monkeypatch, capsys):
     """summary, plans, update and compare at 80 and 120 columns: no line is wider than the
     terminal, units are printed whole (never "US/D//ro/bo/t"), and the headline outcomes of a
     comparison are always shown."""
     run_file, priors, record = fitted
     monkeypatch.setenv("COLUMNS", str(columns))
-    updated = tmp_path / "updated.nc"
+    monkeypatch.chdir(run_file.parent)  # relative paths, as a user types them: a path longer
+    run_file, priors, record = (Path(p.name) for p in fitted)  # than the terminal cannot fit
+    updated = Path(f"updated-{columns}.nc")
     outputs = {}
     for name, argv in {
         "summary": ["summary", str(run_file)],
@@ -138,8 +140,8 @@ def test_run_tables_fit_the_terminal_and_keep_units_whole(fitted, columns, monke
     }.items():  # fmt: skip
         assert main(argv) == 0, name
         outputs[name] = capsys.readouterr().out
-        widest = max(map(len, lines_of(outputs[name])))
-        assert widest <= columns, (name, widest)
+        widest = max(lines_of(outputs[name]), key=len)
+        assert len(widest) <= columns, (name, widest)
     for name in ("update", "compare"):
         text = outputs[name]
         for head in ("cost_total_usd P50", "cost_total_usd P80", "years P50", "years P80",

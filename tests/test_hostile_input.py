@@ -375,7 +375,7 @@ def test_out_of_range_options_are_refused_cleanly(capsys, no_sampling, argv, opt
 
 
 @pytest.mark.parametrize(
-    "grid", [["fleet_size=1:100:1000001"], ["fleet_size=1:100:1000", "sites=1:10:1001"]]
+    "grid", [["fleet_size=1:100:1000001"], ["fleet_size=1:100000:1001", "real_share=0.1:1:1000"]]
 )
 def test_a_grid_of_more_than_a_million_plans_is_refused(capsys, run_file, grid):
     code, _, err = cli(capsys, ["sweep", run_file, *sum((["--grid", g] for g in grid), [])])

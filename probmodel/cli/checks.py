@@ -14,6 +14,7 @@ from probmodel.cli.common import (
     SEED,
     TUNE,
     Parents,
+    echo,
     flag_diagnostics,
     int_in,
     strict_exit,
@@ -110,20 +111,22 @@ def cmd_check_prior(args) -> int:
         ["outcome", "unit", "point", lo, hi, "prior percentile", "inside"],
         rows,
         keep_first=True,
+        optional=("unit", "prior percentile"),
+        no_wrap=("unit", "inside"),
     )
     for r in result["outcomes"]:
         if not r["inside"]:
-            print(f"{r['outcome']}: {r['reason']}")
+            echo(f"{r['outcome']}: {r['reason']}")
     if result["tail_parameters"]:
         shown = ", ".join(
             f"{t['parameter']} ({fmt.fmt_share(t['percentile'])})"
             for t in result["tail_parameters"]
         )
-        print(
+        echo(
             f"point values outside their own prior's {args.mass:.0%} interval (prior percentile): "
             f"{shown}"
         )
-    print(
+    echo(
         f"{result['n_outside']} of {len(result['outcomes'])} point estimates fall outside the prior "
         f"{args.mass:.0%} interval."
     )
@@ -144,7 +147,7 @@ def cmd_check_ppc(args) -> int:
                           "diagnostics": diagnostics}, indent=2))  # fmt: skip
         return strict_exit(args, diagnostics)
     if not rows:
-        print(f"run {run.name!r} has no evidence records (or no posterior predictive draws).")
+        echo(f"run {run.name!r} has no evidence records (or no posterior predictive draws).")
         return strict_exit(args, diagnostics)
 
     def p(x):
@@ -161,15 +164,17 @@ def cmd_check_ppc(args) -> int:
             for r in rows
         ],
         keep_first=True,
+        optional=("LOO conflict p", "prior pred. p", "kind", "statistic", "PIT min-max", "entries"),
+        no_wrap=("kind", "statistic", "verdict"),
     )  # fmt: skip
     tail = [r for r in rows if r["tail"]]
     for r in tail:
-        print(
+        echo(
             f"warning: the fitted model does not reproduce {r['id']} (PPC p = {r['p_value']:.3f}): "
             f"{r['citation']}",
             file=sys.stderr,
         )
-    print(
+    echo(
         f"{len(tail)} of {len(rows)} records in the posterior predictive tail. PPC p: the record "
         "against the fit that includes it (misfit); prior pred. p: against the priors alone; "
         "LOO conflict p: against the rest of the evidence (probmodel evidence influence)."
@@ -198,11 +203,11 @@ def cmd_sbc(args) -> int:
     def progress(n: int) -> None:
         done[0] += n
         if not quiet:
-            print(f"  {done[0]}/{settings.n_sims} simulations fitted", file=sys.stderr, flush=True)
+            echo(f"  {done[0]}/{settings.n_sims} simulations fitted", file=sys.stderr, flush=True)
 
     if not quiet:
         where = f"Dask cluster at {args.scheduler}" if args.scheduler else "local processes"
-        print(
+        echo(
             f"SBC of {scenario.name} with {len(records)} evidence records: {settings.n_sims} "
             f"simulations on {where} (the model compiles once per worker, ~15 s)",
             file=sys.stderr,
@@ -246,7 +251,7 @@ def print_sbc(result: dict[str, Any], name: str, nc, figure) -> None:
         keep_first=True,
     )  # fmt: skip
     c = result["counts"]
-    print(
+    echo(
         f"\n{name}: {c['pass']} pass, {c['watch']} watch, {c['fail']} fail of "
         f"{result['n_parameters']} parameters -> {'CALIBRATED' if result['passed'] else 'NOT CALIBRATED'}"
         "\n  mean PIT 0.5 = unbiased; spread 1 = calibrated width (< 1 posteriors too wide, "

@@ -302,10 +302,13 @@ def sample_run(args, inputs=None):
 WIDE = False
 """``--wide``: print every column of every table, however wide (set by :func:`probmodel.cli.main`
 for one command)."""
-TEXT_COLUMNS = ("meaning", "title", "id", "constrains", "description", "quantity", "plan")
+TEXT_COLUMNS = ("meaning", "title", "id", "constrains", "description", "quantity", "plan",
+                "largest moves", "decided by")  # fmt: skip
 """Headers of free-text columns: left-justified, and the only cells that may wrap."""
 WRAP_AT = 24
 """Narrowest a free-text column is wrapped to before optional columns are left out instead."""
+NARROWEST = 12
+"""Narrowest a free-text column is folded to when the essential columns do not fit otherwise."""
 
 
 def terminal_width() -> int:
@@ -362,21 +365,25 @@ def table(
             t.caption, t.caption_justify = clean_text("; ".join(shown)), "left"
         return t
 
-    def needed(keep: list[int], wrap: bool) -> int:
-        """Width of the table with its free-text columns wrapped at WRAP_AT (``wrap``) or not."""
-        cols = (min(longest[i], WRAP_AT) if wrap and not fixed[i] else longest[i] for i in keep)
+    def needed(keep: list[int], wrap_at: int | None) -> int:
+        """Width of the table with its free-text columns wrapped at ``wrap_at`` (None: not)."""
+        cols = (min(longest[i], wrap_at) if wrap_at and not fixed[i] else longest[i] for i in keep)
         return sum(cols) + 3 * len(keep) + 1  # a border and two spaces of padding per column
 
     keep = list(range(len(header)))
     hidden: list[str] = []
     if WIDE:
-        width = max(width, needed(keep, wrap=False))
+        width = max(width, needed(keep, None))
     else:
         for h in reversed([h for h in optional if h in header]):
-            if needed(keep, wrap=True) <= width:
+            if needed(keep, WRAP_AT) <= width:
                 break
             keep.remove(header.index(h))
             hidden.insert(0, h)
+        # Numbers and units are never cut: free text is folded down to NARROWEST characters, and a
+        # table whose essential columns still cannot fit is printed wider than the terminal
+        # (which wraps it) rather than cropped.
+        width = max(width, needed(keep, NARROWEST))
     t = build(keep)
     Console(file=out, width=width).print(t)
     if hidden:

@@ -102,11 +102,11 @@ def cmd_evidence_list(args) -> int:
 
 def cmd_evidence_check(args) -> int:
     record = checked_record(args)
-    print(f"{args.file}: a valid {record.kind} record, id {record.id!r} ({record.confidence}).")
-    print(f"  {record.title}")
-    print(f"  cites: {record.citation}")
-    print(f"  constrains: {', '.join(record.constrains())}")
-    print(record_effect_text(record, args.priors))
+    echo(f"{args.file}: a valid {record.kind} record, id {record.id!r} ({record.confidence}).")
+    echo(f"  {record.title}")
+    echo(f"  cites: {record.citation}")
+    echo(f"  constrains: {', '.join(record.constrains())}")
+    echo(record_effect_text(record, args.priors))
     return 0
 
 
@@ -117,7 +117,7 @@ def cmd_evidence_add(args) -> int:
     record = checked_record(args, allow_existing=args.force)
     target = Library.open(args.priors).root / "evidence" / f"{record.id}.toml"
     io.write_text(target, io.read_spec_text(args.file))
-    print(f"added {record.kind} record {record.id!r} as {target}; it constrains "
+    echo(f"added {record.kind} record {record.id!r} as {target}; it constrains "
           f"{', '.join(record.constrains())}. Re-fit (or `probmodel update RUN {target}`) to use it.")  # fmt: skip
     return 0
 
@@ -193,6 +193,8 @@ def print_provenance(result: dict) -> None:
         "influence: how far each record moves what it constrains (posterior sds, with vs without it)",
         ["record", "kind", "influence", "Pareto k", "method", "largest moves"],
         rows,
+        optional=("Pareto k", "kind", "method"),
+        no_wrap=("kind", "method"),
     )
     rows = [
         (
@@ -224,10 +226,10 @@ def print_provenance(result: dict) -> None:
         )
     for c in flagged:
         against = f" (disagrees with {', '.join(c['disagrees_with'])})" if c["disagrees_with"] else ""
-        print(f"warning: {c['id']} disagrees with the rest of the evidence{against}"
+        echo(f"warning: {c['id']} disagrees with the rest of the evidence{against}"
               f" (p = {c['p_value']:.3f}): {c['citation']}", file=sys.stderr)  # fmt: skip
     if not flagged:
-        print(f"no record conflicts with the rest (all p >= {result['thresholds']['conflict_p']}).")
+        echo(f"no record conflicts with the rest (all p >= {result['thresholds']['conflict_p']}).")
 
 
 def cmd_update(args) -> int:
@@ -259,7 +261,7 @@ def cmd_update(args) -> int:
     comparison = compare_runs(run, result.run)
     comparison["run_a"]["file"], comparison["run_b"]["file"] = str(run_file), str(out)
     print_comparison(comparison, title=f"what moved: {run_file} -> {out}")
-    print(f"saved {save_run(result.run, out)}")
+    echo(f"saved {save_run(result.run, out)}")
 
     return strict_exit(args, flag_diagnostics(run, result.run))
 
@@ -311,7 +313,7 @@ def cmd_compare(args) -> int:
         from probmodel.report.decision_plots import plan_comparison
 
         fig = plan_comparison(result["draws"], result["limits"])
-        print(f"wrote {write_figure(fig, args.figure)}", file=sys.stderr)
+        echo(f"wrote {write_figure(fig, args.figure)}", file=sys.stderr)
     return strict_exit(args, diagnostics)
 
 

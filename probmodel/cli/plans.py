@@ -165,7 +165,7 @@ def cmd_sweep(args) -> int:
         x, y = list(ds.dims)[:2]
         for variable in ("cost_p80", "p_on_time", "p_success_at_least_target"):
             path = write_figure(sweep_heatmap(ds, variable, x, y), args.figures / f"{variable}.png")
-            print(f"wrote {path}")
+            echo(f"wrote {path}")
     return strict_exit(args, diagnostics)
 
 
@@ -203,7 +203,7 @@ def _print_best(ds, target: float | None) -> None:
     order = np.argsort(candidates["cost_p80"].values)[:5]
     for i in order:
         row = candidates.isel(plan=i)
-        plan_text = ", ".join(f"{d}={fmt.fmt_number(float(row[d]))}" for d in ds.dims)
+        plan_text = ", ".join(f"{d}={plan_value(d, float(row[d]))}" for d in ds.dims)
         p_target = float(row["p_success_at_least_target"])
         miss = "" if target is None or p_target >= CONFIDENCE else "  MISSES THE TARGET"
         echo(
@@ -218,6 +218,18 @@ def _swept_target(ds, scenario) -> float | None:
     if "performance_target" in ds.dims:
         return float(ds["performance_target"].min())
     return scenario.plan.performance_target
+
+
+def plan_value(name: str, value: float) -> str:
+    """A plan variable's value as a grid holds it: whole numbers in full for counts (fleet
+    size, sites: ``13,275``, not ``13.3k``), others rounded to three significant figures."""
+    from probmodel import formatting as fmt
+    from probmodel.equations import PLAN_VARIABLES
+
+    variable = PLAN_VARIABLES.get(name)
+    if variable is not None and variable.integer and float(value).is_integer():
+        return f"{value:,.0f}"
+    return fmt.fmt_number(value)
 
 
 def default_constraints(plan) -> dict[str, float]:
@@ -280,7 +292,7 @@ def cmd_optimize(args) -> int:
 
 
 def _describe(row: dict[str, Any], axes, fmt) -> str:
-    plan = ", ".join(f"{d} = {fmt.fmt_number(row[d])}" for d in axes)
+    plan = ", ".join(f"{d} = {plan_value(d, row[d])}" for d in axes)
     return (
         f"{plan}: P80 cost {fmt.fmt_usd(row['cost_p80'])}, P(on time) "
         f"{fmt.fmt_pct(row['p_on_time'])}, P(success >= target) "

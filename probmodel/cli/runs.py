@@ -126,7 +126,7 @@ def cmd_scenarios(args) -> int:
     import probmodel as pmod
 
     for scenario in pmod.list_scenarios(args.priors):
-        print(f"{scenario.name:<22} {scenario.title}")
+        print(f"{scenario.name:<22} {scenario.title}")  # one line each, whatever the width
     return 0
 
 
@@ -162,7 +162,7 @@ def cmd_summary(args) -> int:
         print_summary(summary)
     if args.csv is not None:
         path = pmod.io.write_text(args.csv, summary_csv(summary))
-        print(f"wrote {path}", file=sys.stderr)
+        echo(f"wrote {path}", file=sys.stderr)
     return strict_exit(args, verdict)
 
 
@@ -201,7 +201,7 @@ def cmd_report(args) -> int:
     pmod.io.check_output(out, "--out", [args.run])
     run = pmod.load_run(args.run)
     verdict = flag_diagnostics(run)
-    print(f"wrote {pmod.write_report(run, out, priors_dir=args.priors, on_notice=_report_notice)}")
+    echo(f"wrote {pmod.write_report(run, out, priors_dir=args.priors, on_notice=_report_notice)}")
     return strict_exit(args, verdict)
 
 
@@ -230,7 +230,7 @@ def cmd_run(args) -> int:
     html = pmod.write_report(
         run, args.out_dir / f"{run.name}.html", priors_dir=args.priors, on_notice=_report_notice
     )
-    print(f"\n{kept} {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
+    echo(f"\n{kept} {nc}\nwrote {html}\n(main job took {time.perf_counter() - started:.1f} s)")
     return strict_exit(args, verdict)
 
 
@@ -400,4 +400,4 @@ def print_diagnostics(d: dict) -> None:
 
 def _report_notice(message: str) -> None:
     """A part of the report that could not be built, said on stderr as well as in the report."""
-    print(f"warning: report: {message}", file=sys.stderr)  # stderr is cleaned (common.clean_text)
+    echo(f"warning: report: {message}", file=sys.stderr)  # stderr is cleaned (common.clean_text)

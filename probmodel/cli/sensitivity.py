@@ -95,6 +95,7 @@ def cmd_sensitivity(args) -> int:
             for r in bars[:top]
         ],
         keep_first=True,
+        optional=("P10", "P90", "outcome at P10", "outcome at P90"),
     )  # fmt: skip
     level = f"{ranking['conf_level']:.0%}"
     thinned = ""
@@ -116,7 +117,7 @@ def cmd_sensitivity(args) -> int:
         rows,
         keep_first=True,
     )
-    print(
+    echo(
         "S1: expected share of the variance that knowing the parameter exactly would remove "
         f"(correlated parameters share credit; the shares add up to {ranking['s1_sum']:.2f})."
         + (
@@ -127,21 +128,21 @@ def cmd_sensitivity(args) -> int:
     )
     floor = ranking["noise_floor"]
     floor_delta = f" and delta {floor['delta']:.3f}" if with_delta else ""
-    print(
+    echo(
         f"Noise floor: a made-up input with no effect scores S1 {fmt.fmt_share(floor['S1'])}"
         f"{floor_delta} on these draws; rows near it are indistinguishable from no effect."
     )
     if overrides:
-        print(
+        echo(
             f"{plan_name} overrides priors ({', '.join(overrides)}); only its plan is scored here, "
             f"on the posterior of {run.name}."
         )
     if ranking["skipped"]:
-        print(f"Constant in the draws, not ranked: {', '.join(ranking['skipped'])}.")
+        echo(f"Constant in the draws, not ranked: {', '.join(ranking['skipped'])}.")
 
     print_judgement(judgement)
     if any(n in posterior for n in NEW_DEPLOYMENT):
-        print(
+        echo(
             "The tornado moves the new deployment's values (*_new) directly; their "
             "populations' mean and sd act only through them and are ranked in the second table."
         )
@@ -199,6 +200,7 @@ def cmd_voi(args) -> int:
             for n in result["plans"]
         ],
         keep_first=True,
+        optional=("best in draws", "mean net cost"),
     )  # fmt: skip
     table(
         f"value of learning one parameter first (EVPPI), top {len(result['evppi'])}",
