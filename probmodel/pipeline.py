@@ -187,8 +187,9 @@ DRIVER_ROWS = 5
 """Parameters kept per outcome (largest first-order share first)."""
 DRIVER_RANKING = {"with_delta": False, "num_resamples": 10}
 """The first screen shows S1 only (not its interval), so 10 bootstrap resamples (for the noise
-floor's half-width) instead of the decision analysis's 50 (``FAST_RANKING``): the S1 values are the same, the
-ranking ~4x faster (years on seed-cotrain's 4,000 draws: 2.0 s against 8.0 s, load ~6)."""
+floor's half-width) instead of the decision analysis's 50 (``FAST_RANKING``): the S1 values are
+the same, the ranking ~4x faster (years on seed-cotrain's 4,000 draws: 2.0 s against 8.0 s,
+load ~6)."""
 
 
 def outcome_drivers(
