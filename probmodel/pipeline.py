@@ -22,7 +22,7 @@ from probmodel.analysis.checks import (
     posterior_predictive_check,
     prior_predictive_check,
 )
-from probmodel.analysis.decisions import FAST_RANKING, answer
+from probmodel.analysis.decisions import answer
 from probmodel.analysis.evidence import provenance
 from probmodel.analysis.judgement import judgement_report
 from probmodel.analysis.plans import plan_rows, score_plans
@@ -182,6 +182,11 @@ DRIVER_OUTCOMES = ("cost_net_usd", "years", "success_rate")
 """Headline outcomes whose drivers the report's first screen names."""
 DRIVER_ROWS = 5
 """Parameters kept per outcome (largest first-order share first)."""
+DRIVER_RANKING = {"with_delta": False, "num_resamples": 10}
+"""The first screen shows S1 only (not its interval), so 10 bootstrap resamples (for the noise
+floor's half-width) instead of the decision analysis's 50 (``FAST_RANKING``): the S1 values are
+the same, the ranking ~4x faster (years on seed-cotrain's 4,000 draws: 2.0 s against 8.0 s,
+load ~6)."""
 
 
 def outcome_drivers(
@@ -191,8 +196,8 @@ def outcome_drivers(
     posterior_hash: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """What drives each headline outcome: the :func:`variance_ranking` (first-order Sobol index
-    S1 from the posterior draws, the report's thinner :data:`FAST_RANKING` settings) of net
-    cost, years and success, the top :data:`DRIVER_ROWS` parameters each.
+    S1 from the posterior draws, :data:`DRIVER_RANKING` settings) of net cost, years and success,
+    the top :data:`DRIVER_ROWS` parameters each.
 
     The decision analysis's ranking of its outcome is reused, not recomputed; the others are
     memoised in ``memo_folder``. An outcome that cannot be ranked (no spread: years of a plan
@@ -211,7 +216,7 @@ def outcome_drivers(
                 continue
             try:
                 ranking = variance_ranking(
-                    post, run.plan_spec, outcome, run.constants, **FAST_RANKING
+                    post, run.plan_spec, outcome, run.constants, **DRIVER_RANKING
                 )
             except ProbmodelError as err:
                 out[outcome] = {"outcome": outcome, "rows": [], "note": str(err)}
@@ -229,7 +234,7 @@ def outcome_drivers(
             "constants": run.priors,
             "posterior": posterior_hash
             or io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
-            "settings": FAST_RANKING,
+            "settings": DRIVER_RANKING,
             "code": io.code_fingerprint(),
         }
         computed = cache.memoised(memo_folder, key, compute)
