@@ -141,11 +141,12 @@ def metadata_section(run) -> str:
 # --------------------------------------------------------------------------------------------
 
 PLAN_GIST = (
-    ("model", "model_params"), ("fleet", "fleet_size"), ("real share", "real_share"),
-    ("sites", "sites"), ("deadline", "deadline_years"), ("budget", "budget_usd"),
+    ("", "model_params"), ("", "fleet_size"), ("real share", "real_share"), ("", "sites"),
+    ("deadline", "deadline_years"), ("budget", "budget_usd"),
     ("performance target", "performance_target"),
 )  # fmt: skip
-"""Plan variables named in the first screen's one-line plan."""
+"""Plan variables named in the first screen's one-line plan, with a label where their unit does
+not already name them."""
 JUDGEMENT_OUTCOME = {"cost": "cost_total_usd", "years": "years", "success": "success_rate"}
 """The judgement analysis's outcome for each card."""
 DRIVER_OUTCOME = {"cost": "cost_net_usd", "years": "years", "success": "success_rate"}
@@ -154,7 +155,7 @@ DRIVERS_SHOWN = 3
 
 
 def _plan_gist(plan: dict[str, Any]) -> str:
-    """ "model 55B parameters · fleet 5,000 robots · real share 20% · ..." """
+    """ "55B parameters · 5,000 robots · real share 20% · 100 sites · ..." """
     parts = []
     for label, key in PLAN_GIST:
         if key not in plan:
@@ -164,7 +165,7 @@ def _plan_gist(plan: dict[str, Any]) -> str:
             if key == "fleet_size":
                 parts.append("fleet solved for the deadline")
             continue
-        parts.append(f"{label} {plan_value(key, value)}")
+        parts.append(f"{label} {plan_value(key, value)}".strip())
     return " · ".join(parts)
 
 
