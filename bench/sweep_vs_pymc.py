@@ -18,8 +18,8 @@ baseline a PyMC/PyTensor user would write, measured in one process.
 Ours and the fair baseline are timed in ``--repeats`` interleaved repeats (medians; a shared
 machine's load hits both alike); the load average is printed before and after. Three ratios,
 baseline / ours: including the baseline's compile, evaluation alone (graph calls + risk measures
-against the whole sweep), and the equations alone (graph calls against the same chunks through
-``outcomes`` in NumPy). All paths are checked to agree (largest relative difference). The last line
+against the whole sweep), and the equations alone (graph calls against the sweep's own calls of
+``outcomes`` in NumPy, timed inside it). All paths are checked to agree (largest relative difference). The last line
 is a one-line summary to paste into ``bench/RESULTS.md``.
 """
 
@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 import probmodel as pmod
+import probmodel.analysis.sweep as sweep_module
 from probmodel.analysis.risk import risk_measures
 from probmodel.analysis.sweep import DEFAULT_GRID, parse_axis, sweep
 from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, outcomes
@@ -79,16 +80,17 @@ def compile_baseline():
 
 
 def baseline(fn, keep=False):
-    """Risk measures of every plan through the compiled graph (and its draws when ``keep``);
-    (stats, seconds in graph calls)."""
-    stats, kept, in_graph = {}, [], 0.0
+    """Risk measures of every plan through the compiled graph; (stats, wall seconds and CPU
+    seconds in graph calls, or the graph's draws per chunk when ``keep``)."""
+    stats, kept, in_graph, in_graph_cpu = {}, [], 0.0, 0.0
     world = [draws[n] for n in names]
     deadline_axis = list(axes).index("deadline_years") if "deadline_years" in axes else None
     for start in range(0, n_plans, chunk):
         block = points[start : start + chunk]
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         cost, years, success = fn(*world, *(block[:, i] for i in range(block.shape[1])))
         in_graph += time.perf_counter() - t
+        in_graph_cpu += time.process_time() - c
         base = scenario.plan
         deadline = block[:, deadline_axis] if deadline_axis is not None else base.deadline_years
         measures = risk_measures(
@@ -98,19 +100,23 @@ def baseline(fn, keep=False):
             stats.setdefault(key, np.empty(n_plans))[start : start + len(block)] = value
         if keep:
             kept.append((cost, years, success))
-    return stats, in_graph, kept
+    return stats, in_graph, kept if keep else in_graph_cpu
 
 
-def ours_equations():
-    """Seconds in ``outcomes`` alone over the sweep's chunks (the sweep's own arithmetic)."""
-    world = {n: v.reshape(1, -1) for n, v in draws.items()}
-    world.update(constants)
-    t = time.perf_counter()
-    for start in range(0, n_plans, chunk):
-        block = points[start : start + chunk]
-        columns = {a: block[:, i].reshape(-1, 1) for i, a in enumerate(axes)}
-        outcomes(world, dataclasses.replace(scenario.plan, **columns))
-    return time.perf_counter() - t
+in_sweep = [0.0, 0.0]  # wall and CPU seconds the sweep spends in outcomes(), summed over chunks
+
+
+def timed_outcomes(w, plan):
+    """The sweep's own ``outcomes`` call, timed where it happens (a call outside the sweep,
+    on freshly freed memory, measured ~30% slower than the same call inside it)."""
+    t, c = time.perf_counter(), time.process_time()
+    out = outcomes(w, plan)
+    in_sweep[0] += time.perf_counter() - t
+    in_sweep[1] += time.process_time() - c
+    return out
+
+
+sweep_module.outcomes = timed_outcomes
 
 
 # Warm-up, not timed: first calls of both paths (imports; PyTensor's first compile in a process,
@@ -120,19 +126,39 @@ t = time.perf_counter()
 baseline(compile_baseline())
 first_compile = time.perf_counter() - t  # includes one evaluation
 times = {k: [] for k in ("ours", "compile", "evaluate", "graph", "ours_equations")}
+cpu = {k: [] for k in times}
+
+
+def clock():
+    return time.perf_counter(), time.process_time()
+
+
+def record(key, since):
+    times[key].append(time.perf_counter() - since[0])
+    cpu[key].append(time.process_time() - since[1])
+
+
 for _ in range(args.repeats):  # interleaved
-    t = time.perf_counter()
+    in_sweep[:] = [0.0, 0.0]
+    t = clock()
     grid = sweep(run, scenario, DEFAULT_GRID)
-    times["ours"].append(time.perf_counter() - t)
-    times["ours_equations"].append(ours_equations())
-    t = time.perf_counter()
+    record("ours", t)
+    times["ours_equations"].append(in_sweep[0])
+    cpu["ours_equations"].append(in_sweep[1])
+    t = clock()
     fn = compile_baseline()
-    times["compile"].append(time.perf_counter() - t)
-    t = time.perf_counter()
-    stats, in_graph, _ = baseline(fn)
-    times["evaluate"].append(time.perf_counter() - t)
+    record("compile", t)
+    t = clock()
+    stats, in_graph, in_graph_cpu = baseline(fn)
+    record("evaluate", t)
     times["graph"].append(in_graph)
+    cpu["graph"].append(in_graph_cpu)
 med = {k: statistics.median(v) for k, v in times.items()}
+med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+
+def fmt(values):
+    return ", ".join(f"{v:.2f}" for v in values)
+
 
 # Agreement: every risk measure of every plan, and the draws themselves on a few plans.
 worst_stats = 0.0
@@ -155,30 +181,41 @@ for c, (cost, years, success) in enumerate(kept):
         worst_draws = max(worst_draws, float(rel.max()))
 
 
-def fmt(values):
-    return ", ".join(f"{v:.2f}" for v in values)
-
-
 print(f"run: {args.run} ({n_draws:,} posterior draws); grid {n_plans:,} plans "
       f"({' x '.join(f'{a} {v.size}' for a, v in axes.items())}); chunks of {chunk} plans")  # fmt: skip
-print(f"measured, medians of {args.repeats} interleaved repeats (wall s):")
-print(f"  ours, probmodel sweep (NumPy, whole call): {med['ours']:.2f} s ({fmt(times['ours'])})")
-print(f"    of which outcomes() alone, same chunks: {med['ours_equations']:.2f} s "
-      f"({fmt(times['ours_equations'])})")  # fmt: skip
-print(f"  baseline, one PyTensor graph: compile {med['compile']:.2f} s ({fmt(times['compile'])}; "
-      f"warm disk cache; the first compile in this process, with one evaluation, took {first_compile:.2f} s)")  # fmt: skip
-print(f"  baseline evaluation (graph calls + the same risk measures): {med['evaluate']:.2f} s "
-      f"({fmt(times['evaluate'])})")  # fmt: skip
-print(f"    of which graph calls alone: {med['graph']:.2f} s ({fmt(times['graph'])})")
+print(f"measured, medians of {args.repeats} interleaved repeats (wall s | CPU s; both paths are "
+      "single-threaded, so on a loaded machine the CPU seconds are the steadier figure):")  # fmt: skip
+rows = [
+    ("ours", "ours, probmodel sweep (NumPy, whole call)"),
+    ("ours_equations", "  of which in outcomes() (timed inside the sweep)"),
+    ("compile", "baseline, one PyTensor graph: build + compile (warm disk cache)"),
+    ("evaluate", "baseline evaluation (graph calls + the same risk measures)"),
+    ("graph", "  of which graph calls alone"),
+]
+for key, label in rows:
+    print(f"  {label}: wall {med[key]:.2f} s ({fmt(times[key])}) | CPU {med_cpu[key]:.2f} s "
+          f"({fmt(cpu[key])})")  # fmt: skip
+print(f"  the first build + compile in this process, with one evaluation: {first_compile:.2f} s wall")
 print(f"agreement with the baseline: largest relative difference {worst_stats:.1e} over every "
       f"risk measure of every plan, {worst_draws:.1e} over every draw of every plan")  # fmt: skip
-incl = (med["compile"] + med["evaluate"]) / med["ours"]
-evaluation = med["evaluate"] / med["ours"]
-equations = med["graph"] / med["ours_equations"]
-print("ratios, baseline / ours (medians; > 1 means ours is faster):")
-print(f"  including the baseline's compile: {incl:.2f}x")
-print(f"  evaluation alone (baseline without compile vs the whole sweep): {evaluation:.2f}x")
-print(f"  equations alone (graph calls vs outcomes() on the same chunks): {equations:.2f}x")
+
+
+def ratios(m):
+    return (
+        (m["compile"] + m["evaluate"]) / m["ours"],
+        m["evaluate"] / m["ours"],
+        m["graph"] / m["ours_equations"],
+    )
+
+
+incl, evaluation, equations = ratios(med)
+incl_cpu, evaluation_cpu, equations_cpu = ratios(med_cpu)
+print("ratios, baseline / ours (medians; > 1 means ours is faster), wall | CPU:")
+print(f"  including the baseline's compile: {incl:.2f}x | {incl_cpu:.2f}x")
+print(f"  evaluation alone (baseline without compile vs the whole sweep): {evaluation:.2f}x | "
+      f"{evaluation_cpu:.2f}x")  # fmt: skip
+print(f"  equations alone (graph calls vs the sweep's outcomes() calls): {equations:.2f}x | "
+      f"{equations_cpu:.2f}x")  # fmt: skip
 
 pymc_ratio = None
 if args.pymc_plans:
@@ -218,8 +255,9 @@ if args.pymc_plans:
 load_after = os.getloadavg()
 print(f"load average after (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in load_after)}")
 print(f"SUMMARY sweep {n_plans:,} plans x {n_draws:,} draws vs one PyTensor graph compiled once, "
-      f"medians of {args.repeats} interleaved (measured): incl. compile {incl:.2f}x, evaluation "
-      f"alone {evaluation:.2f}x, equations alone {equations:.2f}x; max rel diff "
+      f"medians of {args.repeats} interleaved (measured), wall | CPU: incl. compile {incl:.2f}x | "
+      f"{incl_cpu:.2f}x, evaluation alone {evaluation:.2f}x | {evaluation_cpu:.2f}x, equations "
+      f"alone {equations:.2f}x | {equations_cpu:.2f}x; max rel diff "
       f"{max(worst_stats, worst_draws):.1e}"
       + (f"; worst case PyMC per plan {pymc_ratio:,.0f}x (extrapolated)" if pymc_ratio else "")
       + f"; load {load_before[0]:.1f} -> {load_after[0]:.1f}")  # fmt: skip
