@@ -12,7 +12,12 @@ import numpy as np
 import squigglepy as sq
 from scipy.special import ndtr, ndtri
 
-from probmodel.equations import WORLD_PARAMETERS, new_deployment_exponent
+from probmodel.equations import (
+    TRANSFERS,
+    WORLD_PARAMETERS,
+    new_deployment_exponent,
+    new_deployment_transfer,
+)
 from probmodel.evidence import AXES
 
 
@@ -41,15 +46,21 @@ def squiggle(spec):
 
 
 def squiggle_world(scenario) -> dict:
-    """Squigglepy distributions of the world parameters and the exponents' standard normals."""
+    """Squigglepy distributions of the world parameters and the standard normals of the
+    new-deployment values (exponents ``<axis>_z``, transfers ``<transfer>_new_z``, the model's
+    names for the latter)."""
     dists = {name: squiggle(scenario.priors[name]) for name in WORLD_PARAMETERS}
     dists.update({f"{axis}_z": sq.norm(mean=0.0, sd=1.0) for axis in AXES})
+    dists.update({f"{name}_new_z": sq.norm(mean=0.0, sd=1.0) for name in TRANSFERS})
     return dists
 
 
 def with_exponents(values: dict) -> dict:
-    """World parameters plus the new-deployment exponents from the sampled standard normals."""
+    """World parameters plus the new-deployment values (exponents and transfers, as the model
+    draws them) from the sampled standard normals."""
     w = {name: values[name] for name in WORLD_PARAMETERS}
     for axis in AXES:
         w[f"{axis}_exponent_new"] = new_deployment_exponent(w, axis, values[f"{axis}_z"])
+    for name in TRANSFERS:
+        w[f"{name}_new"] = new_deployment_transfer(w, name, values[f"{name}_new_z"])
     return w

@@ -335,13 +335,17 @@ class Plan:
     def shares(self) -> dict[str, Any]:
         """Share of raw tokens per pathway (simulation takes what the others leave).
 
-        Plan fields may be NumPy arrays (a sweep over a grid of plans); shares then are too.
+        Plan fields may be NumPy arrays (a sweep over a grid of plans) or PyTensor variables (one
+        graph for a grid); shares then are too.
         """
         rest = 1.0 - self.real_share - self.video_share - self.world_model_share
-        sim = np.where(np.abs(rest) > 1e-12, np.maximum(rest, 0.0), 0.0)
+        xp = _namespace(rest)
+        sim = xp.where(xp.abs(rest) > 1e-12, xp.maximum(rest, 0.0), 0.0)
+        if xp is np:
+            sim = float(sim) if sim.ndim == 0 else sim
         return {
             "real": self.real_share,
-            "sim": float(sim) if sim.ndim == 0 else sim,
+            "sim": sim,
             "video": self.video_share,
             "world_model": self.world_model_share,
         }
@@ -358,7 +362,10 @@ optimiser and the report's plan table use."""
 
 
 def _positive(x):
-    """``x > 0`` as a Python bool for a scalar, a boolean array for an array."""
+    """``x > 0`` as a Python bool for a scalar, a boolean array for an array (a boolean tensor for
+    a PyTensor variable)."""
+    if _namespace(x) is not np:
+        return x > 0
     out = np.asarray(x) > 0
     return bool(out) if out.ndim == 0 else out
 

@@ -118,7 +118,9 @@ PRIOR_CHUNK = 131_072
 threads: NumPy's samplers and ufuncs release the GIL."""
 
 
-def prior_draws(scenario: Scenario, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
+def prior_draws(
+    scenario: Scenario, draws: int, seed: int | None = None, threads: int | None = None
+) -> dict[str, np.ndarray]:
     """Forward Monte Carlo of the prior, in NumPy: ``draws`` independent draws of every world
     parameter and of the new-deployment exponents.
 
@@ -134,6 +136,8 @@ def prior_draws(scenario: Scenario, draws: int, seed: int | None = None) -> dict
         Number of draws.
     seed : int, optional
         Seed of the generators; the same seed gives the same draws.
+    threads : int, optional
+        Threads the chunks run on (default: every core). The draws do not depend on it.
 
     Returns
     -------
@@ -141,21 +145,21 @@ def prior_draws(scenario: Scenario, draws: int, seed: int | None = None) -> dict
         One array of shape ``(draws,)`` per world parameter and per new-deployment exponent
         (:data:`probmodel.equations.NEW_DEPLOYMENT`), in the parameters' units.
     """
-    return _in_chunks(lambda n, rng: _prior_chunk(scenario, n, rng), draws, seed)
+    return _in_chunks(lambda n, rng: _prior_chunk(scenario, n, rng), draws, seed, threads)
 
 
 def prior_outcomes(
-    scenario: Scenario, draws: int, seed: int | None = None
+    scenario: Scenario, draws: int, seed: int | None = None, threads: int | None = None
 ) -> dict[str, np.ndarray]:
-    """The scenario's plan evaluated on :func:`prior_draws` (the same draws for the same seed):
-    the prior predictive distribution of every outcome (cost components as ``cost_<name>``), one
-    array of shape ``(draws,)`` each."""
+    """The scenario's plan evaluated on :func:`prior_draws` (the same draws for the same seed and
+    any ``threads``): the prior predictive distribution of every outcome (cost components as
+    ``cost_<name>``), one array of shape ``(draws,)`` each."""
 
     def chunk(n: int, rng) -> dict[str, np.ndarray]:
         raw = outcomes(_prior_chunk(scenario, n, rng), scenario.plan)
         return {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)) for k, v in raw.items()}
 
-    return _in_chunks(chunk, draws, seed)
+    return _in_chunks(chunk, draws, seed, threads)
 
 
 def _prior_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -177,8 +181,9 @@ def _prior_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> dict[s
     return values
 
 
-def _in_chunks(make, draws: int, seed: int | None) -> dict[str, np.ndarray]:
-    """``make(n, rng)`` on chunks of :data:`PRIOR_CHUNK` draws, on threads, concatenated."""
+def _in_chunks(make, draws: int, seed: int | None, threads: int | None) -> dict[str, np.ndarray]:
+    """``make(n, rng)`` on chunks of :data:`PRIOR_CHUNK` draws, on ``threads`` threads (default
+    every core), concatenated."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
@@ -186,12 +191,22 @@ def _in_chunks(make, draws: int, seed: int | None) -> dict[str, np.ndarray]:
         from probmodel.errors import InvalidArgumentError
 
         raise InvalidArgumentError(f"draws = {draws!r}: must be a positive integer.")
+    if threads is not None and (
+        not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
+    ):
+        from probmodel.errors import InvalidArgumentError
+
+        raise InvalidArgumentError(f"threads = {threads!r}: must be a positive integer or None.")
     sizes = [PRIOR_CHUNK] * (draws // PRIOR_CHUNK) + (
         [draws % PRIOR_CHUNK] if draws % PRIOR_CHUNK else []
     )
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(sizes))]
     if len(sizes) == 1:
         return make(sizes[0], rngs[0])
-    with ThreadPoolExecutor(max_workers=min(len(sizes), os.cpu_count() or 1)) as pool:
+    workers = min(len(sizes), threads or os.cpu_count() or 1)
+    if workers == 1:
+        parts = [make(n, rng) for n, rng in zip(sizes, rngs, strict=True)]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(make, sizes, rngs))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -78,3 +78,20 @@ def test_prior_draws_are_reproducible_under_a_seed_and_fixed_values_stay_fixed(l
     expected = outcomes(first, levine.plan)
     for name in ("cost_total_usd", "years", "success_rate", "fleet_size"):
         np.testing.assert_array_equal(out[name], np.broadcast_to(expected[name], (1000,)))
+
+
+def test_draws_do_not_depend_on_the_thread_count(library, monkeypatch):
+    """Every chunk has its own generator spawned from the seed, so one thread and two give the
+    same arrays (six chunks here, the last one short)."""
+    import probmodel.evaluate as evaluate
+
+    monkeypatch.setattr(evaluate, "PRIOR_CHUNK", 1000)
+    cotrain = library.scenario("seed-cotrain")
+    for make in (prior_draws, prior_outcomes):
+        one, two = (make(cotrain, 5500, seed=4, threads=t) for t in (1, 2))
+        assert set(one) == set(two)
+        for name in one:
+            assert one[name].shape == (5500,)
+            np.testing.assert_array_equal(one[name], two[name], err_msg=name)
+    with pytest.raises(Exception, match="threads = 0"):
+        prior_draws(cotrain, 10, threads=0)

@@ -115,6 +115,9 @@ interval = [0.05, 0.2]
         ("HalfNormal", {"sigma": 1.5}),
         ("Uniform", {"lower": 2.0, "upper": 9.0}),
         ("TruncatedNormal", {"mu": 0.3, "sigma": 0.4, "lower": 0.0, "upper": 1.0}),
+        ("TruncatedNormal", {"mu": 294.5, "sigma": 35.5, "lower": 0.0, "upper": 365.0}),
+        # a tail: under half the mass inside, so PreliZ draws it, not rejection
+        ("TruncatedNormal", {"mu": 0.0, "sigma": 1.0, "lower": 1.5, "upper": 4.0}),
     ],
 )
 def test_numpy_draws_match_the_preliz_distribution(family, params):
