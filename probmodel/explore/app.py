@@ -344,7 +344,7 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
         @render.ui
         def figs():
             s = scored()
-            return ui.HTML(f'<div class="figs" id="figs" data-fleet="{s.plan.fleet_size}">'
+            return ui.HTML(f'<div class="figs" id="fig-panel" data-fleet="{s.plan.fleet_size}">'
                            + "".join(_figures(s, scored_pinned())) + "</div>")  # fmt: skip
 
         # ---- what-if status and re-sample
@@ -493,7 +493,7 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
                             f"<td>{a5:.3g}, {a50:.3g}, {a95:.3g}</td></tr>")  # fmt: skip
             return ui.HTML(
                 f"<p>What moved ({html.escape(rw.describe())}):</p>"
-                '<table class="moved" id="moved"><thead><tr><th></th><th>run</th>'
+                '<table class="moved" id="moved-table"><thead><tr><th></th><th>run</th>'
                 f"<th>what-if</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
             )
 
