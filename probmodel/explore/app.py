@@ -78,7 +78,9 @@ SCRIPT = """
     return '$'+String(Number(v.toPrecision(3)));
   }
   function pretty(kind){ return function(n){ var v=Number(Math.pow(10,n).toPrecision(3));
-    return kind==='usd' ? usd(v) : short(v); }; }
+    if (kind==='usd') return usd(v);
+    if (kind==='big') return usd(v).slice(1);
+    return short(v); }; }
   var b = window.Shiny && Shiny.inputBindings && Shiny.inputBindings.bindingNames['shiny.sliderInput'];
   if (b) { b.binding.getRatePolicy = function(){ return {policy:'throttle', delay:%(throttle)d}; }; }
   $(document).on('shiny:bound', function(e){
@@ -92,7 +94,7 @@ SCRIPT = """
 STYLE = """
 .hl{margin:.25rem 0;font-size:1.05rem}.topic{font-weight:600}
 .figs{display:flex;flex-wrap:wrap;gap:4px}.figs svg{background:#fff}
-.warn{color:#a00;font-weight:600}.ok{color:#2e7d32}.muted{color:#666;font-size:.9rem}
+.warn{color:#a00;font-weight:600}.rough{opacity:.55}.ok{color:#2e7d32}.muted{color:#666;font-size:.9rem}
 .resample{border:2px solid #c0392b;padding:.5rem .75rem;border-radius:6px;background:#fff5f5}
 table.moved td,table.moved th,table.plan td{padding:1px 8px;font-size:.9rem}
 .irs--shiny .irs-single{font-size:.8rem}
@@ -147,8 +149,9 @@ def _layout(base: whatif.WhatIfBase) -> Any:
         r["id"]: ui.span(r["id"], title=r.get("title", "")) for r in base.run.evidence
         if r["id"] in base.record_ids
     }  # fmt: skip
+    kinds = {"USD": "usd", "parameters": "big"}  # how a log slider writes its value
     log_ids = {
-        control_id(n): ("usd" if PLAN_VARIABLES[n].unit == "USD" else "count")
+        control_id(n): kinds.get(PLAN_VARIABLES[n].unit, "count")
         for n in CONTROLS
         if PLAN_VARIABLES[n].log_scale
     }
@@ -339,12 +342,16 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
                 f"{s.headline.n_draws:,} posterior draws"
                 + (" after reweighting" if s.reweighted else "") + ".</p>"
             )
+            rw = reweighting()
+            if rw is not None and rw.resample_needed:  # shown, but marked as rough
+                return ui.HTML('<div class="rough" title="re-sample needed: rough numbers">'
+                               + text.headline_html(s.headline) + line + "</div>")  # fmt: skip
             return ui.HTML(text.headline_html(s.headline) + line)
 
         @render.ui
         def figs():
             s = scored()
-            return ui.HTML(f'<div class="figs" id="fig-panel" data-fleet="{s.plan.fleet_size}">'
+            return ui.HTML(f'<div class="figs" id="fig-panel" data-fleet="{_fleet_attr(s.plan)}">'
                            + "".join(_figures(s, scored_pinned())) + "</div>")  # fmt: skip
 
         # ---- what-if status and re-sample
@@ -483,7 +490,7 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
             rows = []
             fb, fa = text.headline_fields(before), text.headline_fields(after)
             for name in text.FIELDS:
-                rows.append(f'<tr><td>{name}</td><td>{html.escape(fb[name])}</td>'
+                rows.append(f'<tr><td>{text.LABELS[name]}</td><td>{html.escape(fb[name])}</td>'
                             f'<td id="moved-{name}">{html.escape(fa[name])}</td></tr>')  # fmt: skip
             for shift in whatif.parameter_shifts(base(), rw):
                 b5, b50, b95 = shift.before
@@ -517,7 +524,8 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
             comparison = whatif.compare(c, p)
             fp, fc = text.headline_fields(p.headline), text.headline_fields(c.headline)
             rows = "".join(
-                f"<tr><td>{n}</td><td>{html.escape(fp[n])}</td><td>{html.escape(fc[n])}</td></tr>"
+                f"<tr><td>{text.LABELS[n]}</td><td>{html.escape(fp[n])}</td>"
+                f"<td>{html.escape(fc[n])}</td></tr>"
                 for n in text.FIELDS
             )
             return ui.HTML(
@@ -583,3 +591,9 @@ def _figures(s: whatif.ScoredPlan, pinned: whatif.ScoredPlan | None) -> list[str
         figures.jcl_scatter(s.cost, s.years, h.budget_usd, h.deadline_years,
                             h.p_cost_and_years_within, h.jcl80_budget_usd),
     ]  # fmt: skip
+
+
+def _fleet_attr(plan: Plan) -> str:
+    """The fleet as the figures' ``data-fleet`` attribute (as JavaScript writes the number), so
+    a benchmark can tell when the figures show a new plan."""
+    return "solve" if plan.fleet_size is None else format(plan.fleet_size, ".12g")

@@ -34,6 +34,22 @@ written. The keys are :data:`probmodel.analysis.risk.RISK_MEASURES`' and ``plan_
 so a row of :func:`probmodel.analysis.plans.plan_rows` formats the same way."""
 
 
+LABELS = {
+    "cost_p50": "net cost P50",
+    "cost_p80": "net cost P80",
+    "p_cost_within_budget": "P(within budget)",
+    "years_p50": "years P50",
+    "years_p80": "years P80",
+    "p_on_time": "P(by the deadline)",
+    "success_p50": "success P50",
+    "success_p10": "success P10",
+    "p_success_at_least_target": "P(success >= target)",
+    "p_cost_and_years_within": "joint confidence P(budget and deadline)",
+    "jcl80_budget_usd": "budget for 80% joint confidence",
+}
+"""Row labels of the headline numbers in tables (what moved, side by side)."""
+
+
 def headline_fields(values: Headline | Mapping[str, Any]) -> dict[str, str]:
     """The headline's numbers as the page shows them, from a :class:`Headline` or any mapping
     with the same names (a ``plan_rows`` row, say): name -> text."""
