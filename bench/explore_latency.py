@@ -62,11 +62,13 @@ async ([kind, arg, expect]) => {
   } else {
     document.querySelector(`input[name='records_on'][value='${arg}']`).click();
   }
-  await new Promise((resolve) => {
+  await new Promise((resolve, reject) => {
     if (done()) { resolve(); return; }
     const obs = new MutationObserver(() => { if (done()) { obs.disconnect(); resolve(); } });
     obs.observe(document.body, {subtree: true, childList: true, characterData: true,
                                 attributes: true});
+    setTimeout(() => { obs.disconnect(); reject(new Error(
+      `no answer within 30 s to ${kind} ${arg}: waiting for ${expect}`)); }, 30000);
   });
   await new Promise((resolve) => requestAnimationFrame(() => resolve()));
   return performance.now() - t0;
@@ -111,16 +113,14 @@ def main() -> int:
                 "input[name='records_on'][value='humanoid-list-prices']", "e => e.value"
             )
             # warm-up: the first what-ifs import PreliZ and arviz-stats and compile their code
-            for kind, arg, expect in (("prior", None, "operators_per_robot"),
-                                      ("record", record, "without"),
-                                      ("record", record, "run's posterior")):  # fmt: skip
-                if kind == "prior":
-                    page.fill("#prior_low", "0.05")
-                    page.fill("#prior_high", "0.2")
-                    page.wait_for_timeout(400)
-                page.evaluate(TIMED, [kind, arg, expect])
+            page.fill("#prior_low", "0.05")
+            page.fill("#prior_high", "0.2")
+            page.wait_for_timeout(400)
+            page.evaluate(TIMED, ["prior", None, "operators_per_robot"])
             page.click("#reset_prior")
             page.wait_for_selector("#whatif-state:has-text(\"run's posterior\")")
+            page.evaluate(TIMED, ["record", record, "without"])
+            page.evaluate(TIMED, ["record", record, "run's posterior"])
 
             fleets = [float(f"{v:.3g}") for v in np.geomspace(800, 20000, args.changes)]
             fleets = fleets[::2] + fleets[1::2]  # alternate large and small moves
