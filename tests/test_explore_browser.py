@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from probmodel import formatting as fmt
 from probmodel.analysis import whatif
 from probmodel.analysis.plans import plan_rows, score_plans
 from probmodel.analysis.risk import joint_confidence_budget
@@ -78,8 +79,12 @@ def page(app_url):
         browser.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, focus: str | None = None) -> None:
+    """Screenshot into results/explore-NAME.png, with ``focus`` (a selector) scrolled into
+    view."""
     RESULTS.mkdir(exist_ok=True)
+    if focus:
+        page.locator(focus).scroll_into_view_if_needed()
     page.screenshot(path=str(RESULTS / f"explore-{name}.png"), full_page=True)
 
 
@@ -106,19 +111,15 @@ def wait_idle(page) -> None:
     page.wait_for_function("() => !document.documentElement.classList.contains('shiny-busy')")
 
 
-def test_explorer_in_a_browser(page, small_run, tmp_path):
-    base = whatif.prepare(small_run)
-    fleet0 = base.scenario.plan.fleet_size
-    assert page_fields(page) == api_fields(small_run)
-    shot(page, "start")
-
-    # 1. Move the fleet slider with the mouse: the headline becomes the API's numbers for the
-    #    fleet the page says it used.
+def drag_fleet(page, dx: float) -> float:
+    """Drag the fleet slider's handle by ``dx`` pixels with the mouse; returns the fleet the
+    page then says it used, once the page has answered."""
     handle = page.locator(".shiny-input-container:has(#fleet_size_log10) .irs-handle")
     box = handle.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(box["x"] - 25, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.move(x + dx, y, steps=8)
     page.mouse.up()
     page.wait_for_function(
         "() => { const s = document.querySelector("
@@ -127,12 +128,42 @@ def test_explorer_in_a_browser(page, small_run, tmp_path):
         " return s && h && h.textContent === s.textContent + ' robots'; }"
     )
     wait_idle(page)
-    fleet = float(page.inner_text("#hl-fleet").removesuffix(" robots").replace(",", ""))
+    return float(page.inner_text("#hl-fleet").removesuffix(" robots").replace(",", ""))
+
+
+def test_explorer_in_a_browser(page, small_run, tmp_path):
+    base = whatif.prepare(small_run)
+    fleet0 = base.scenario.plan.fleet_size
+    assert page_fields(page) == api_fields(small_run)
+    shot(page, "start")
+
+    # 1. Move the fleet slider with the mouse: the headline becomes the API's numbers for the
+    #    fleet the page says it used.
+    fleet = drag_fleet(page, -25)
     assert fleet < fleet0
     assert page_fields(page) == api_fields(small_run, fleet_size=fleet)
     shot(page, "fleet")
 
-    # 2. Switch an evidence record off: the "what moved" table shows the API's leave-one-out
+    # 2. Side by side: pin this plan, move the slider again, and the paired probabilities are
+    #    the API's for the two plans on the same draws.
+    page.get_by_role("tab", name="Side by side").click()
+    page.click("#pin")
+    page.wait_for_selector("#cmp-p_cheaper")
+    pinned = fleet
+    fleet = drag_fleet(page, 40)
+    assert fleet > pinned
+    plan = base.scenario.with_plan(fleet_size=fleet).plan
+    c = whatif.compare(whatif.score_plan(base, plan),
+                       whatif.score_plan(base, base.scenario.with_plan(fleet_size=pinned).plan))  # fmt: skip
+    assert page.inner_text("#cmp-p_cheaper") == fmt.fmt_pct(c.p_cheaper)
+    assert page.inner_text("#cmp-p_faster") == fmt.fmt_pct(c.p_faster)
+    assert page.inner_text("#cmp-p_better") == fmt.fmt_pct(c.p_better)
+    assert c.p_faster > 0.5  # more robots collect the data sooner
+    shot(page, "side-by-side", "#side")
+    page.click("#unpin")
+    page.wait_for_selector("#cmp-p_cheaper", state="detached")
+
+    # 3. Switch an evidence record off: the "what moved" table shows the API's leave-one-out
     #    numbers, and the record's parameter moves.
     record = "humanoid-list-prices"
     page.get_by_role("tab", name="Evidence").click()
@@ -140,7 +171,6 @@ def test_explorer_in_a_browser(page, small_run, tmp_path):
     page.locator(f"input[name='records_on'][value='{record}']").uncheck()
     page.wait_for_selector("#moved-table")
     wait_idle(page)
-    plan = base.scenario.with_plan(fleet_size=fleet).plan
     rw = whatif.reweight(base, records_off=[record])
     expected = text.headline_fields(whatif.score_plan(base, plan, rw).headline)
     assert page_fields(page) == expected
@@ -148,13 +178,13 @@ def test_explorer_in_a_browser(page, small_run, tmp_path):
     assert expected != before  # leaving out the price record moves the headline
     assert "unit_cost_usd" in page.inner_text("#moved-table")
     assert f"{rw.pareto_k:.2f}" == page.inner_text("#khat")
-    shot(page, "evidence-off")
+    shot(page, "evidence-off", "#moved-table")
     page.locator(f"input[name='records_on'][value='{record}']").check()
     page.wait_for_function("() => !document.querySelector('#moved-table')")
     wait_idle(page)
     assert page_fields(page) == before
 
-    # 3. A prior far from the posterior: k-hat above 0.7 and the "re-sample needed" state.
+    # 4. A prior far from the posterior: k-hat above 0.7 and the "re-sample needed" state.
     page.get_by_role("tab", name="Assumptions (priors)").click()
     page.select_option("#prior_param", "operators_per_robot")
     wait_idle(page)
@@ -168,12 +198,12 @@ def test_explorer_in_a_browser(page, small_run, tmp_path):
     assert k > 0.7
     assert page.inner_text("#khat") == ("inf" if k == float("inf") else f"{k:.2f}")
     assert page.is_visible("#resample")
-    shot(page, "resample-needed")
+    shot(page, "resample-needed", "#status")
     page.click("#reset_prior")
     page.wait_for_selector("#resample-needed", state="detached")
     wait_idle(page)
 
-    # 4. Save the plan as a scenario and read it back with `probmodel point`.
+    # 5. Save the plan as a scenario and read it back with `probmodel point`.
     page.get_by_role("tab", name="Save").click()
     with page.expect_download() as download:
         page.click("#save_scenario")
@@ -197,7 +227,7 @@ def test_explorer_in_a_browser(page, small_run, tmp_path):
     rows = Path(download.value.path()).read_text().splitlines()
     assert rows[0] == "posterior_draw,cost_net_usd,years,success_rate"
     assert len(rows) == 1 + base.n_draws
-    shot(page, "save")
+    shot(page, "save", "#plan_table")
     assert page.outside == []  # nothing fetched from the network
 
 

@@ -22,7 +22,7 @@ from shiny import App, reactive, render, req, ui
 from probmodel import formatting as fmt
 from probmodel.analysis import whatif
 from probmodel.equations import PLAN_VARIABLES, WORLD_PARAMETERS, Plan
-from probmodel.errors import ProbmodelError
+from probmodel.errors import ProbmodelError, SpecError
 from probmodel.explore import figures, text
 from probmodel.run import Run
 
@@ -185,8 +185,11 @@ def _layout(base: whatif.WhatIfBase) -> Any:
                     ui.input_numeric("prior_low", "90% interval: low", value=None),
                     ui.input_numeric("prior_high", "high", value=None),
                 ),
-                ui.input_action_button("apply_prior", "Apply prior", class_="btn-primary"),
-                ui.input_action_button("reset_prior", "Back to the run's prior"),
+                ui.div(
+                    ui.input_action_button("apply_prior", "Apply prior", class_="btn-primary"),
+                    ui.input_action_button("reset_prior", "Back to the run's prior"),
+                    class_="d-flex gap-2",
+                ),
                 ui.output_ui("prior_msg"),
             ),
             ui.nav_panel(
@@ -209,8 +212,11 @@ def _layout(base: whatif.WhatIfBase) -> Any:
                     "draws (paired: the same world for both).",
                     class_="muted",
                 ),
-                ui.input_action_button("pin", "Pin this plan", class_="btn-primary"),
-                ui.input_action_button("unpin", "Unpin"),
+                ui.div(
+                    ui.input_action_button("pin", "Pin this plan", class_="btn-primary"),
+                    ui.input_action_button("unpin", "Unpin"),
+                    class_="d-flex gap-2",
+                ),
                 ui.output_ui("side"),
             ),
             ui.nav_panel(
@@ -221,9 +227,12 @@ def _layout(base: whatif.WhatIfBase) -> Any:
                     "one self-contained HTML file; the scored draws as CSV.",
                     class_="muted",
                 ),
-                ui.download_button("save_scenario", "Scenario (.toml)"),
-                ui.download_button("save_snapshot", "Snapshot (.html)"),
-                ui.download_button("save_draws", "Draws (.csv)"),
+                ui.div(
+                    ui.download_button("save_scenario", "Scenario (.toml)"),
+                    ui.download_button("save_snapshot", "Snapshot (.html)"),
+                    ui.download_button("save_draws", "Draws (.csv)"),
+                    class_="d-flex gap-2",
+                ),
                 ui.output_ui("plan_table"),
             ),
             id="tabs",
@@ -291,8 +300,8 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
                 changes["fleet_size"] = None
             try:
                 scenario = b.scenario.with_plan(**changes)
-            except ProbmodelError as err:
-                return None, str(err)
+            except SpecError as err:  # the plan file's own checks, said without the file
+                return None, "; ".join(f"{p.key} = {p.value!r}: {p.message}" for p in err.problems)
             return scenario.plan, ""
 
         def current_plan() -> Plan:
