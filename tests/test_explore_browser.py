@@ -24,6 +24,7 @@ from probmodel import formatting as fmt
 from probmodel.analysis import whatif
 from probmodel.analysis.plans import plan_rows, score_plans
 from probmodel.analysis.risk import joint_confidence_budget
+from probmodel.explore import app as explore_app
 from probmodel.explore import bind, create_app, server_for, text
 
 pytestmark = pytest.mark.fit
@@ -131,7 +132,7 @@ def drag_fleet(page, dx: float) -> float:
     return float(page.inner_text("#hl-fleet").removesuffix(" robots").replace(",", ""))
 
 
-def test_explorer_in_a_browser(page, small_run, tmp_path):
+def test_explorer_in_a_browser(page, small_run, tmp_path, monkeypatch):
     base = whatif.prepare(small_run)
     fleet0 = base.scenario.plan.fleet_size
     assert page_fields(page) == api_fields(small_run)
@@ -199,11 +200,38 @@ def test_explorer_in_a_browser(page, small_run, tmp_path):
     assert page.inner_text("#khat") == ("inf" if k == float("inf") else f"{k:.2f}")
     assert page.is_visible("#resample")
     shot(page, "resample-needed", "#status")
-    page.click("#reset_prior")
-    page.wait_for_selector("#resample-needed", state="detached")
-    wait_idle(page)
 
-    # 5. Save the plan as a scenario and read it back with `probmodel point`.
+    # 5. Re-sample in the background: progress is shown and the page keeps answering (a slider
+    #    moved meanwhile gets its headline). The fit itself (probmodel.api.fit, minutes) is
+    #    replaced by one that waits until the slider has been answered and returns the run.
+    asked, release = [], threading.Event()
+
+    def fake_refit(scenario, records, settings):
+        asked.append((scenario, records, settings))
+        assert release.wait(60), "the page did not answer during the re-sample"
+        return small_run
+
+    monkeypatch.setattr(explore_app, "_refit", fake_refit)
+    page.click("#resample")
+    page.wait_for_selector("#resample-progress")
+    during = drag_fleet(page, -15)
+    assert page_fields(page) == text.headline_fields(whatif.score_plan(
+        base, base.scenario.with_plan(fleet_size=during).plan, whatif.reweight(base, prior=change)
+    ).headline)  # fmt: skip
+    assert page.is_visible("#resample-progress")
+    shot(page, "resampling", "#status")
+    release.set()
+    page.wait_for_selector("#whatif-state:has-text('Re-sampled')")
+    ((scenario, records, settings),) = asked
+    assert scenario.priors["operators_per_robot"].interval == (20.0, 30.0)
+    assert scenario.overrides["operators_per_robot"]["interval"] == [20.0, 30.0]
+    assert scenario.plan.fleet_size == fleet  # the plan when the button was pressed
+    assert [r.id for r in records] == base.record_ids and settings == small_run.settings
+    wait_idle(page)
+    fleet = during
+    assert page_fields(page) == api_fields(small_run, fleet_size=fleet)  # the new base run
+
+    # 6. Save the plan as a scenario and read it back with `probmodel point`.
     page.get_by_role("tab", name="Save").click()
     with page.expect_download() as download:
         page.click("#save_scenario")

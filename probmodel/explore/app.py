@@ -145,10 +145,7 @@ def _sidebar(base: whatif.WhatIfBase) -> Any:
 def _layout(base: whatif.WhatIfBase) -> Any:
     names = whatif.reweightable_parameters(base)
     default = "operators_per_robot" if "operators_per_robot" in names else names[0]
-    records = {
-        r["id"]: ui.span(r["id"], title=r.get("title", "")) for r in base.run.evidence
-        if r["id"] in base.record_ids
-    }  # fmt: skip
+    records = _record_choices(base)
     kinds = {"USD": "usd", "parameters": "big"}  # how a log slider writes its value
     log_ids = {
         control_id(n): kinds.get(PLAN_VARIABLES[n].unit, "count")
@@ -241,6 +238,12 @@ def _layout(base: whatif.WhatIfBase) -> Any:
         title=f"probmodel explore: {base.run.name}",
         fillable=False,
     )
+
+
+def _record_choices(base: whatif.WhatIfBase) -> dict[str, Any]:
+    """A check box per evidence record of the run: its id, with its title on hover."""
+    titles = {r["id"]: r.get("title", "") for r in base.run.evidence}
+    return {i: ui.span(i, title=titles.get(i, "")) for i in base.record_ids}
 
 
 # ------------------------------------------------------------------------------------- server
@@ -433,7 +436,7 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
             base.set(whatif.prepare(new_run))
             applied_prior.set(None)
             ids = base().record_ids
-            ui.update_checkbox_group("records_on", choices={i: i for i in ids}, selected=ids)
+            ui.update_checkbox_group("records_on", choices=_record_choices(base()), selected=ids)
             refit_note.set(f"Re-sampled ({describe}); now the base posterior.{where}")
 
         # ---- priors
