@@ -136,6 +136,8 @@ def test_explorer_in_a_browser(page, small_run, tmp_path, monkeypatch):
     base = whatif.prepare(small_run)
     fleet0 = base.scenario.plan.fleet_size
     assert page_fields(page) == api_fields(small_run)
+    # a run that failed its MCMC diagnostics is flagged on the page, as by every command
+    assert (page.locator("#diagnostics-warning").count() > 0) == (not small_run.diagnostics["ok"])
     shot(page, "start")
 
     # 1. Move the fleet slider with the mouse: the headline becomes the API's numbers for the

@@ -159,6 +159,7 @@ def _layout(base: whatif.WhatIfBase) -> Any:
         ui.tags.style(STYLE),
         ui.card(
             ui.card_header(f"What-if on run {base.run.name}: {base.scenario.title}"),
+            *_diagnostics_banner(base.run),
             ui.output_ui("headline"),
             ui.output_ui("status"),
         ),
@@ -238,6 +239,17 @@ def _layout(base: whatif.WhatIfBase) -> Any:
         title=f"probmodel explore: {base.run.name}",
         fillable=False,
     )
+
+
+def _diagnostics_banner(run: Run) -> list[Any]:
+    """The warnings every command gives for a run that failed its MCMC diagnostics or has
+    evidence far outside its prior predictive, as a red line at the top of the page."""
+    from probmodel.diagnostics import conflict_line, failure_line
+
+    d = run.diagnostics
+    lines = ([failure_line(run.name, d)] if not d["ok"] else []) + [conflict_line(run.name, d)]
+    return [ui.p(line.removeprefix("warning: "), class_="warn", id="diagnostics-warning")
+            for line in lines if line]  # fmt: skip
 
 
 def _record_choices(base: whatif.WhatIfBase) -> dict[str, Any]:
