@@ -225,6 +225,11 @@ class PlanVariable:
     integer: bool = False
     """Whether it counts whole things (robots, sites, embodiments): a sweep grid over it holds
     whole numbers only."""
+    span: tuple[float, float] | None = None
+    """The range a control offers for it (``probmodel explore``'s sliders), in its unit; a
+    plan may go beyond it (the scenario file's limits are :func:`probmodel.specs.scenario.parse_plan`'s)."""
+    log_scale: bool = False
+    """Whether the control moves on a log scale (the variable spans orders of magnitude)."""
 
 
 def _var(
@@ -234,12 +239,12 @@ def _var(
     when_none: str = "—",
     sweep: bool = False,
     integer: bool = False,
+    span: tuple[float, float] | None = None,
+    log_scale: bool = False,
 ):
     """A :class:`Plan` field with its :class:`PlanVariable` description as metadata."""
-    return field(
-        default=default,
-        metadata={"variable": PlanVariable(label, unit, when_none, sweep, integer)},
-    )
+    variable = PlanVariable(label, unit, when_none, sweep, integer, span, log_scale)
+    return field(default=default, metadata={"variable": variable})
 
 
 @dataclass(frozen=True)
@@ -292,35 +297,50 @@ class Plan:
     """
 
     model_params: float | None = _var(
-        55e9, "model size", "parameters", "not used (fixed token target)", sweep=True
+        55e9, "model size", "parameters", "not used (fixed token target)", sweep=True,
+        span=(1e8, 1e12), log_scale=True,
     )
     token_target: float | None = _var(None, "token target", "tokens", "from the model size")
     fleet_size: float | None = _var(
-        5000.0, "active fleet", "robots", "solved for the deadline", sweep=True, integer=True
+        5000.0, "active fleet", "robots", "solved for the deadline", sweep=True, integer=True,
+        span=(10, 100_000), log_scale=True,
     )
-    real_share: float = _var(1.0, "real share of raw tokens", "fraction", sweep=True)
-    video_share: float = _var(0.0, "human-video share of raw tokens", "fraction", sweep=True)
-    world_model_share: float = _var(0.0, "world-model share of raw tokens", "fraction", sweep=True)
+    real_share: float = _var(
+        1.0, "real share of raw tokens", "fraction", sweep=True, span=(0.0, 1.0)
+    )
+    video_share: float = _var(
+        0.0, "human-video share of raw tokens", "fraction", sweep=True, span=(0.0, 1.0)
+    )
+    world_model_share: float = _var(
+        0.0, "world-model share of raw tokens", "fraction", sweep=True, span=(0.0, 1.0)
+    )
     sim_generation: Literal["on_fleet", "separate"] = _var("on_fleet", "where simulation runs")
     data_goal: Literal["raw_tokens", "effective_tokens"] = _var("raw_tokens", "how much to collect")
     collection_years: float | None = _var(
         None, "fixed collection time", "years", "until the token goal is met", sweep=True
     )
     sites: float = _var(
-        REFERENCE_ENVIRONMENTS, "distinct real environments", "sites", sweep=True, integer=True
+        REFERENCE_ENVIRONMENTS, "distinct real environments", "sites", sweep=True, integer=True,
+        span=(1, 100_000), log_scale=True,
     )
     embodiments: float = _var(
-        1.0, "robot embodiments in the fleet", "embodiments", sweep=True, integer=True
+        1.0, "robot embodiments in the fleet", "embodiments", sweep=True, integer=True,
+        span=(1, 20),
     )
     pooled_hours: float = _var(0.0, "other robots' data pooled in", "h", sweep=True)
     deployed: bool = _var(False, "fleet does paid work", "", "no")
     work_hours_per_day: float | None = _var(
         None, "paid working hours per robot-day", "h/day", sweep=True
     )
-    deadline_years: float | None = _var(None, "deadline", "years", "no deadline set", sweep=True)
-    budget_usd: float | None = _var(None, "budget", "USD", "no budget set", sweep=True)
+    deadline_years: float | None = _var(
+        None, "deadline", "years", "no deadline set", sweep=True, span=(0.25, 20.0)
+    )
+    budget_usd: float | None = _var(
+        None, "budget", "USD", "no budget set", sweep=True, span=(1e7, 1e11), log_scale=True
+    )
     performance_target: float | None = _var(
-        None, "performance target (success on unseen tasks)", "fraction", "none set", sweep=True
+        None, "performance target (success on unseen tasks)", "fraction", "none set", sweep=True,
+        span=(0.05, 1.0),
     )
     robot_class: str = _var("humanoid", "robot class bought")
     baseline_fleet: float | None = _var(

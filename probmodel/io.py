@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
+import re
 import tempfile
 import tomllib
 from collections.abc import Iterator
@@ -96,6 +98,61 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     if problems:
         raise SpecError(problems)
     return table
+
+
+def toml_text(table: dict[str, Any]) -> str:
+    """``table`` written as TOML: scalars (str, bool, int, finite float), lists of them, and
+    nested tables (``[a.b]`` headers; a table inside a list or beside scalars in a list is not
+    supported: every dict is a table with its own header). The text is read back with :mod:`tomllib` and must give ``table`` again, so a
+    file this writes is one :func:`read_toml` reads as written (files users may edit: scenarios
+    saved by ``probmodel explore``)."""
+
+    def value(v, key):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise ValueError(f"{key} = {v!r}: TOML files here hold finite numbers only.")
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x, key) for x in v) + "]"
+        raise ValueError(f"{key} = {v!r}: cannot be written to TOML ({type(v).__name__}).")
+
+    lines: list[str] = []
+
+    def emit(tbl: dict[str, Any], path: list[str]) -> None:
+        scalars = {k: v for k, v in tbl.items() if not isinstance(v, dict)}
+        if path and (scalars or not any(isinstance(v, dict) for v in tbl.values())):
+            lines.append("")
+            lines.append("[" + ".".join(_toml_key(p) for p in path) + "]")
+        for k, v in scalars.items():
+            lines.append(f"{_toml_key(k)} = {value(v, '.'.join([*path, k]))}")
+        for k, v in tbl.items():
+            if isinstance(v, dict):
+                emit(v, [*path, k])
+
+    emit(table, [])
+    text = "\n".join(lines).lstrip("\n") + "\n"
+    if tomllib.loads(text) != _plain(table):
+        raise ValueError("toml_text: the written TOML does not read back as the table given.")
+    return text
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _plain(v):
+    """``v`` as tomllib would read it back (tuples become lists)."""
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
 
 
 def _huge_integers(value, key: str):

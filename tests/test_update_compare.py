@@ -14,7 +14,7 @@ from conftest import SHIPPED
 
 import probmodel as pmod
 from probmodel.analysis.compare import compare_runs
-from probmodel.analysis.update import _psis, systematic_resample, update_run
+from probmodel.analysis.update import psis_log_weights, systematic_resample, update_run
 from probmodel.cli.evidence import cmd_compare, cmd_update
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
 from probmodel.sampling import Run
@@ -82,9 +82,9 @@ def test_systematic_resampling_follows_the_weights():
 
 
 def test_psis_weights_grow_with_the_log_ratio():
-    """arviz-stats' psislw is written for leave-one-out (weights ~ exp(-input)); _psis flips it."""
+    """arviz-stats' psislw is written for leave-one-out (weights ~ exp(-input)); psis_log_weights flips it."""
     x = np.random.default_rng(1).normal(size=(2, 2000))
-    log_w, k = _psis(2 * x)  # weights ~ exp(2x): the reweighted mean of x is 2
+    log_w, k = psis_log_weights(2 * x)  # weights ~ exp(2x): the reweighted mean of x is 2
     w = np.exp(log_w)
     assert np.sum(w) == pytest.approx(1.0)
     assert np.sum(w * x) == pytest.approx(2.0, abs=0.3)

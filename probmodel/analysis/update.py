@@ -161,7 +161,7 @@ def update_run(
         return resample(f"{err}, so its prior cannot be drawn on its own")
     n, inner = inner_ll.shape
     log_ratio = _logmeanexp(inner_ll)
-    log_w, k = _psis(log_ratio.reshape(post.sizes["chain"], post.sizes["draw"]))
+    log_w, k = psis_log_weights(log_ratio.reshape(post.sizes["chain"], post.sizes["draw"]))
     weights = np.exp(log_w.ravel())
     ess = float(1.0 / np.sum(weights**2)) if np.all(np.isfinite(weights)) else 1.0
     if not k <= k_threshold:
@@ -344,7 +344,7 @@ def _logmeanexp(x: np.ndarray) -> np.ndarray:
     return np.log(np.mean(np.exp(x - top), axis=-1)) + top[..., 0]
 
 
-def _psis(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
+def psis_log_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
     """Pareto-smoothed, normalised log weights ``~ log_ratio`` (chain x draw) and the Pareto k.
 
     ``psislw`` of arviz-stats 1.3 is written for leave-one-out: given a log-likelihood it returns

@@ -1,6 +1,6 @@
 """Command line: ``probmodel run | point | scenarios | sample | summary | report | update | compare |
 plans | sweep | optimize | sensitivity | voi | evidence list | check | add | influence |
-check prior | ppc | sbc``.
+check prior | ppc | sbc | explore``.
 
 Every command lives in one module of this package and registers itself with ``register(sub,
 parents)``; a handler takes the parsed arguments and returns its exit code. Input errors (bad spec
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from probmodel.cli import checks, evidence, plans, runs, sensitivity
+from probmodel.cli import checks, evidence, explore, plans, runs, sensitivity
 from probmodel.cli.common import (
     EXIT_DIAGNOSTICS,
     RESULTS_DIR,  # noqa: F401 - re-exported for scripts and tests
@@ -26,7 +26,7 @@ from probmodel.cli.common import (
 )
 from probmodel.errors import ProbmodelError
 
-COMMAND_MODULES = (runs, evidence, plans, sensitivity, checks)
+COMMAND_MODULES = (runs, evidence, plans, sensitivity, checks, explore)
 """Where each command lives; a new command is a function and a ``register`` entry in one."""
 
 EXIT_CODES = f"""exit codes:

@@ -135,6 +135,15 @@ class PriorSpec:
                 return _truncated_normal(rng, mu, sigma, lower, upper, n)
         return np.asarray(self.to_preliz().rvs(n, random_state=rng), dtype=float)
 
+    def log_density(self, x) -> np.ndarray:
+        """Log prior density at ``x`` (``-inf`` outside the support), with PreliZ's ``logpdf``:
+        the ratio of two priors' densities at posterior draws reweights them to the other prior
+        (:mod:`probmodel.analysis.whatif`). Not defined for ``Fixed`` (a point mass)."""
+        if self.is_fixed:
+            raise ValueError(f"{self.name} is Fixed: a point mass has no density to compare.")
+        x = np.asarray(x, dtype=float)
+        return np.asarray(self.to_preliz().logpdf(x), dtype=float).reshape(x.shape)
+
     def to_pymc(self, name: str | None = None, **kwargs):
         """Create the PyMC random variable in the current model context (PyMC's families and
         parameter names are PreliZ's, :data:`FAMILIES`)."""

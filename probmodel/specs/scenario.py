@@ -101,6 +101,26 @@ class Scenario:
         problems.raise_if_any()
         return replace(self, plan=plan)
 
+    def as_table(self) -> dict[str, Any]:
+        """The scenario as a scenario file's table (the inverse of :func:`parse_scenario`):
+        plan variables that are set (a solved fleet as ``"solve"``), the prior overrides and
+        the excluded evidence. Written with :func:`probmodel.io.toml_text`, it reads back as
+        this scenario."""
+        plan = {k: v for k, v in vars(self.plan).items() if v is not None}
+        if self.plan.fleet_size is None:
+            plan["fleet_size"] = "solve"
+        table: dict[str, Any] = {"title": self.title}
+        if self.description:
+            table["description"] = self.description
+        if self.source:
+            table["source"] = self.source
+        table["plan"] = plan
+        if self.overrides:
+            table["priors"] = {k: dict(v) for k, v in self.overrides.items()}
+        if self.evidence_exclude:
+            table["evidence"] = {"exclude": list(self.evidence_exclude)}
+        return table
+
     def as_record(self) -> dict[str, Any]:
         return {
             "name": self.name,
