@@ -310,7 +310,8 @@ def create_app(run: Run, options: ExploreOptions | None = None) -> App:
                 if value is None:
                     return None, f"{name}: no value"
                 value = float(value)
-                changes[name] = from_log(value) if PLAN_VARIABLES[name].log_scale else value
+                value = from_log(value) if PLAN_VARIABLES[name].log_scale else value
+                changes[name] = float(round(value)) if PLAN_VARIABLES[name].integer else value
             if input.solve_fleet():
                 changes["fleet_size"] = None
             try:
