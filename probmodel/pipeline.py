@@ -28,9 +28,11 @@ from probmodel.analysis.judgement import judgement_report
 from probmodel.analysis.plans import plan_rows, score_plans
 from probmodel.analysis.risk import summarize_tree
 from probmodel.analysis.sensitivity import tornado
+from probmodel.analysis.summary import Summary
 from probmodel.analysis.sweep import sweep
 from probmodel.diagnostics import run_diagnostics
 from probmodel.errors import ProbmodelError, ResultFileError
+from probmodel.progress import Progress, stage
 from probmodel.run import Run
 from probmodel.specs.scenario import Scenario
 
@@ -60,15 +62,16 @@ def _checks(run: Run, conflict_rows=None):
 
 def summarize(
     run: Run, ci_prob: float = 0.9, confidence: float = 0.8, checks: dict[str, Any] | None = None
-) -> dict[str, Any]:
+) -> Summary:
     """Risk summary of a run: posterior and prior outcomes, the chances of staying within budget,
     on time and on target (one by one and jointly), diagnostics and the model checks' counts (point estimates outside the prior 90% interval,
     records in the posterior predictive tail); contingency is taken at ``confidence`` (P80 by
-    default)."""
+    default). A :class:`probmodel.analysis.summary.Summary`: the dict, with a short ``repr`` and
+    tidy views (``to_xarray()``, ``to_dataframe()``)."""
     if checks is None:
         prior, _, ppc = _checks(run)
         checks = checks_counts(prior, ppc)
-    return {
+    return Summary({
         "scenario": run.name,
         "title": run.scenario["title"],
         "plan": run.plan,
@@ -79,7 +82,7 @@ def summarize(
         "diagnostics": run_diagnostics(run),
         "checks": checks,
         "judgement": judgement(run).as_dict(),
-    }
+    })  # fmt: skip
 
 
 def judgement(run: Run):
@@ -146,16 +149,21 @@ def report_inputs(
     scenarios: list[Scenario] | None = None,
     memo_folder: str | Path | None = None,
     notices: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> ReportInputs:
     """Everything the report of ``run`` shows, each analysis run once.
 
     ``scenarios`` (the spec folder's, when readable) adds other plans scored on the posterior and,
     when the run's own scenario is among them, the decision analysis, memoised in
-    ``memo_folder`` (default: not memoised).
+    ``memo_folder`` (default: not memoised). ``progress(step, done, total)`` is called at each
+    stage (:mod:`probmodel.progress`).
     """
-    prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
-    prior, error, ppc = _checks(run, (prov or {}).get("conflicts"))
-    summary = summarize(run, checks=checks_counts(prior, ppc))
+    with stage(progress, "evidence provenance and conflicts"):
+        prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
+    with stage(progress, "prior and posterior predictive checks"):
+        prior, error, ppc = _checks(run, (prov or {}).get("conflicts"))
+    with stage(progress, "risk summary and judgement shares"):
+        summary = summarize(run, checks=checks_counts(prior, ppc))
     notices = list(notices or [])
     if scenarios and run.name not in {s.name for s in scenarios}:
         notices.append(
@@ -163,7 +171,8 @@ def report_inputs(
             "and Decisions left out."
         )
     try:
-        plans, decisions = plan_inputs(run, scenarios, memo_folder)
+        with stage(progress, "plans and decision analysis (memoised beside the report)"):
+            plans, decisions = plan_inputs(run, scenarios, memo_folder)
     except ProbmodelError as err:
         plans = decisions = None
         notices.append(f"Plans and Decisions could not be built: {err}")

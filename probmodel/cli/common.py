@@ -279,7 +279,8 @@ def sample_run(args, inputs=None):
         f"{len(evidence)} evidence records; compiling the model takes ~15 s of it",
     )
     started = time.perf_counter()
-    run = fit(scenario, evidence, settings, progress=not args.quiet and sys.stderr.isatty())
+    with progress_shown(args) as progress:
+        run = fit(scenario, evidence, settings, progress=progress)
     say(args, f"sampled in {time.perf_counter() - started:.1f} s")
     return run
 
@@ -304,6 +305,15 @@ def table(title: str, header: list[str], rows: list[tuple], keep_first: bool = F
     table.title = clean_text(title)
     out = _raw(sys.stdout)  # cells are clean; rich may colour the table on a terminal
     Console(file=out, width=max(150, Console(file=out).width)).print(table)
+
+
+def progress_shown(args):
+    """A context manager giving the progress callback of a long command: a transient rich bar
+    on stderr when it is a terminal, else one line per step on stderr; nothing with ``--quiet``.
+    Never on stdout, so ``--json`` output stays clean (:func:`probmodel.display.showing`)."""
+    from probmodel.display import showing
+
+    return showing(not getattr(args, "quiet", False), stream=sys.stderr)
 
 
 def say(args, text: str) -> None:
