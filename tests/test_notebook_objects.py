@@ -124,6 +124,7 @@ def test_the_notebook_is_committed_without_outputs():
     assert code and all(not c.outputs and c.execution_count is None for c in code)
 
 
+@pytest.mark.fit
 def test_the_example_notebook_runs_on_a_fitted_run(small_run, tmp_path):
     """Executed with nbclient in the venv's own kernel (ipykernel's native ``python3``), on a
     saved small fit (no sampling in the notebook); Jupyter's files go to a temporary folder."""
