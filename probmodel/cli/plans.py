@@ -37,7 +37,7 @@ def register(sub, p: Parents) -> None:
         "sweep", parents=[p.priors, p.strict],
         help="score a grid of plans on a saved run's posterior (no re-sampling) and save it",
         description="Score a grid of plans on a saved run's posterior draws (no re-sampling) and "
-        "save the risk measures of each plan. Takes ~6 s for the default 1,000-plan grid on a "
+        "save the risk measures of each plan. Takes ~6-15 s for the default 1,000-plan grid on a "
         "4,000-draw run (2 shared cores), most of it loading; progress on stderr.",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")

@@ -33,7 +33,7 @@ def register(sub, p: Parents) -> None:
         help="the main job: sample a scenario, print its summary, save results and write a report",
         description="The main job: sample a scenario (~1-2.5 min on 2 shared cores, ~15 s of it "
         "compiling; reused when the same fit is saved), print its summary, save the run and "
-        "write its HTML report (~30-45 s). Progress on stderr.",
+        "write its HTML report (~30-50 s). Progress on stderr.",
     )  # fmt: skip
     s.add_argument(
         "scenario", nargs="?", default=DEFAULT_SCENARIO, help=f"name or path ({DEFAULT_SCENARIO})"
@@ -81,7 +81,7 @@ def register(sub, p: Parents) -> None:
 
     s = sub.add_parser(
         "report", parents=[p.priors, p.strict], help="write the HTML report of a saved run",
-        description="Write the self-contained HTML report of a saved run: ~30-45 s on 2 shared "
+        description="Write the self-contained HTML report of a saved run: ~30-50 s on 2 shared "
         "cores for a new one, less with its decision analysis memoised, instant when nothing "
         "changed. Progress on stderr.",
     )

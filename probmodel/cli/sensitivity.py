@@ -47,8 +47,8 @@ def register(sub, p: Parents) -> None:
         help="value of information (EVPI, EVPPI per parameter, in USD) for a choice between plans",
         description="Value of information for a choice between plans: EVPI and the EVPPI of "
         "every parameter (regression on the posterior draws), with bootstrapped Monte Carlo "
-        "errors for the top ones. Takes ~15 s for three plans on a 4,000-draw run (2 shared "
-        "cores); progress on stderr.",
+        "errors for the top ones. Takes ~15-45 s for three plans on a 4,000-draw run (2 "
+        "shared cores; the more load, the longer); progress on stderr.",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument("scenarios", nargs="+", help="the plans to choose between (scenario names)")
