@@ -8,6 +8,7 @@ The user flow, top to bottom::
     pmod.point(scenario)                                    # the seed's arithmetic, no sampling
     run = pmod.fit(scenario)                                # PyMC/nutpie -> xarray.DataTree
     summary = pmod.summarize(run)                           # risk: percentiles, P(within budget), ...
+    summary.to_xarray()                                     # the same, tidy, units on every variable
     run.save("results/seed-cotrain.nc")                     # netCDF with config hash
     pmod.write_report(run, "results/seed-cotrain.html")     # self-contained HTML report
 
@@ -42,6 +43,12 @@ _EXPORTS: dict[str, str] = {
     "load_scenario": "probmodel.api",
     "point": "probmodel.api",
     "summarize": "probmodel.api",
+    "summary_dataset": "probmodel.api",
+    "Summary": "probmodel.analysis.summary",
+    "Scenario": "probmodel.specs.scenario",
+    "Plan": "probmodel.equations",
+    "is_stale": "probmodel.run",
+    "new_evidence": "probmodel.run",
     "judgement": "probmodel.api",
     "write_report": "probmodel.api",
     "read_evidence_file": "probmodel.specs.library",
@@ -50,18 +57,26 @@ _EXPORTS: dict[str, str] = {
     "score_plans": "probmodel.analysis.plans",
     "plan_rows": "probmodel.analysis.plans",
     "compare_plans": "probmodel.analysis.plans",
+    "pairwise_probabilities": "probmodel.analysis.plans",
     "sweep": "probmodel.analysis.sweep",
     "optimize": "probmodel.analysis.optimize",
     # new evidence and what it moved
     "update_run": "probmodel.analysis.update",
+    "UpdateResult": "probmodel.analysis.update",
     "compare_runs": "probmodel.analysis.compare",
+    "compare_run_files": "probmodel.analysis.compare",
     "provenance": "probmodel.analysis.evidence",
     # what drives the answer
     "tornado": "probmodel.analysis.sensitivity",
     "variance_ranking": "probmodel.analysis.sensitivity",
     "voi_table": "probmodel.analysis.voi",
+    # checking the model
+    "sbc": "probmodel.analysis.calibration",
+    "SBCSettings": "probmodel.analysis.calibration",
+    # progress of long calls: any callable progress(step, done, total)
+    "Progress": "probmodel.progress",
 }
-_SUBMODULES = ("api", "io", "cache", "equations", "errors", "constants", "formatting")
+_SUBMODULES = ("api", "io", "cache", "equations", "errors", "constants", "formatting", "progress")
 
 __all__ = sorted(_EXPORTS)
 

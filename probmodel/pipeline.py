@@ -28,9 +28,11 @@ from probmodel.analysis.judgement import judgement_report
 from probmodel.analysis.plans import plan_rows, score_plans
 from probmodel.analysis.risk import summarize_tree
 from probmodel.analysis.sensitivity import tornado, variance_ranking
+from probmodel.analysis.summary import Summary
 from probmodel.analysis.sweep import sweep
 from probmodel.diagnostics import run_diagnostics
 from probmodel.errors import ProbmodelError, ResultFileError
+from probmodel.progress import Progress, stage
 from probmodel.run import Run
 from probmodel.specs.scenario import Scenario
 
@@ -63,15 +65,16 @@ def _checks(run: Run, conflict_rows=None):
 
 def summarize(
     run: Run, ci_prob: float = 0.9, confidence: float = 0.8, checks: dict[str, Any] | None = None
-) -> dict[str, Any]:
+) -> Summary:
     """Risk summary of a run: posterior and prior outcomes, the chances of staying within budget,
     on time and on target (one by one and jointly), diagnostics and the model checks' counts (point estimates outside the prior 90% interval,
     records in the posterior predictive tail); contingency is taken at ``confidence`` (P80 by
-    default)."""
+    default). A :class:`probmodel.analysis.summary.Summary`: the dict, with a short ``repr`` and
+    tidy views (``to_xarray()``, ``to_dataframe()``)."""
     if checks is None:
         prior, _, ppc = _checks(run)
         checks = checks_counts(prior, ppc)
-    return {
+    return Summary({
         "scenario": run.name,
         "title": run.scenario["title"],
         "plan": run.plan,
@@ -82,7 +85,7 @@ def summarize(
         "diagnostics": run_diagnostics(run),
         "checks": checks,
         "judgement": judgement(run).as_dict(),
-    }
+    })  # fmt: skip
 
 
 def judgement(run: Run):
@@ -145,6 +148,7 @@ def report_inputs(
     scenarios: list[Scenario] | None = None,
     memo_folder: str | Path | None = None,
     notices: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> ReportInputs:
     """Everything the report of ``run`` shows, each analysis run once.
 
@@ -152,21 +156,27 @@ def report_inputs(
     the posterior, the decision analysis and what drives each headline outcome, memoised in
     ``memo_folder`` (default: not memoised). The run's own scenario is always among the plans,
     as the run stored it: a scenario run from a path of its own (or changed since the run) gets
-    the full report, scored with the plan that was sampled.
+    the full report, scored with the plan that was sampled. ``progress(step, done, total)`` is
+    called at each stage (:mod:`probmodel.progress`).
     """
-    prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
-    prior, error, ppc = _checks(run, (prov or {}).get("conflicts"))
-    summary = summarize(run, checks=checks_counts(prior, ppc))
+    with stage(progress, "evidence provenance and conflicts"):
+        prov = provenance(run.tree, run.evidence, run.priors) if run.evidence else None
+    with stage(progress, "prior and posterior predictive checks"):
+        prior, error, ppc = _checks(run, (prov or {}).get("conflicts"))
+    with stage(progress, "risk summary and judgement shares"):
+        summary = summarize(run, checks=checks_counts(prior, ppc))
     notices = list(notices or [])
     plans = decisions = drivers = None
     if scenarios is not None:
         scenarios = with_own_scenario(run, scenarios)
         posterior_hash = io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset()))
         try:
-            plans, decisions = plan_inputs(run, scenarios, memo_folder, posterior_hash)
+            with stage(progress, "plans and decision analysis (memoised beside the report)"):
+                plans, decisions = plan_inputs(run, scenarios, memo_folder, posterior_hash)
         except ProbmodelError as err:
             notices.append(f"Plans and Decisions could not be built: {err}")
-        drivers = outcome_drivers(run, decisions, memo_folder, posterior_hash)
+        with stage(progress, "what drives each headline outcome (memoised beside the report)"):
+            drivers = outcome_drivers(run, decisions, memo_folder, posterior_hash)
     return ReportInputs(summary, prov, prior, error, ppc, plans, decisions, notices, drivers)
 
 

@@ -126,12 +126,15 @@ class _Configured:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RunConfig(_Configured):
     """A saved run's configuration without its draws: read from the file's attributes in
     milliseconds (config hash checked; the draws' hash is checked only by :meth:`Run.load`)."""
 
     meta: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return f"<RunConfig {self.name!r}: config hash {self.config_hash[:12]}>"
 
     @classmethod
     def read(cls, path: str | Path) -> RunConfig:
@@ -139,7 +142,7 @@ class RunConfig(_Configured):
         return cls(meta=io.load_meta(path))
 
 
-@dataclass
+@dataclass(repr=False)
 class Run(_Configured):
     """A fitted scenario: the DataTree and the configuration that produced it."""
 
@@ -147,6 +150,71 @@ class Run(_Configured):
     meta: dict[str, Any] = field(default_factory=dict)
     _diagnostics: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
     """Cache of :func:`probmodel.diagnostics.run_diagnostics` (computed once per run)."""
+    path: Path | None = field(default=None, init=False, repr=False, compare=False)
+    """The file the run was loaded from or last saved to (``None``: only in memory)."""
+
+    def __repr__(self) -> str:
+        """One line: scenario, draws, evidence, diagnostics verdict, file (the DataTree is
+        ``run.tree``)."""
+        parts = [self._sampling_text(), f"{len(self.meta.get('evidence_ids', []))} evidence records"]
+        update = self.meta.get("update")
+        if update:
+            parts.append(f"updated ({_update_text(update)})")
+        parts.append(self._verdict())
+        parts.append(f"file {self.path}" if self.path else "not saved")
+        return f"<Run {self.meta.get('scenario', {}).get('name', '?')!r}: {'; '.join(parts)}>"
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks."""
+        import html
+
+        from probmodel.formatting import fmt_value
+
+        plan = self.meta.get("scenario", {}).get("plan", {})
+        shown = ("fleet_size", "real_share", "sites", "deadline_years", "budget_usd",
+                 "performance_target")  # fmt: skip
+        plan_text = ", ".join(
+            f"{k} = {fmt_value(k, v) if k != 'real_share' else f'{v:g}'}"
+            for k, v in plan.items()
+            if k in shown and v is not None
+        )
+        rows = [
+            ("scenario", f"{self.meta.get('scenario', {}).get('name', '?')}: "
+                         f"{self.meta.get('scenario', {}).get('title', '')}"),
+            ("plan", plan_text),
+            ("draws", self._sampling_text()),
+            ("evidence", f"{len(self.meta.get('evidence_ids', []))} records"),
+            ("diagnostics", self._verdict()),
+            ("file", str(self.path) if self.path else "not saved"),
+            ("config hash", self.config_hash[:12]),
+        ]  # fmt: skip
+        if self.meta.get("update"):
+            rows.insert(4, ("update", _update_text(self.meta["update"])))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>probmodel Run</caption><tbody>{body}</tbody></table>"
+
+    def _sampling_text(self) -> str:
+        s = self.meta.get("settings")
+        if not s:
+            return "sampler settings unknown"
+        return (f"{s['chains']} chains x {s['draws']:,} draws (+{s['tune']:,} tuning), "
+                f"{s['prior_draws']:,} prior draws")  # fmt: skip
+
+    def _verdict(self) -> str:
+        d = self.meta.get("diagnostics")
+        if d is None:
+            try:
+                d = self.diagnostics
+            except Exception:  # noqa: BLE001 - a repr must never fail
+                return "diagnostics not available"
+        if d.get("ok"):
+            return "diagnostics ok"
+        problems = "; ".join(d.get("problems", [])[:1])
+        return "diagnostics FAILED" + (f" ({problems})" if problems else "")
 
     @property
     def diagnostics(self) -> dict[str, Any]:
@@ -157,13 +225,26 @@ class Run(_Configured):
 
     def save(self, path: str | Path) -> Path:
         """Write the run to one netCDF file, atomically (an earlier file survives a failure)."""
-        return io.save_tree(self.tree, self.meta, path)
+        saved = io.save_tree(self.tree, self.meta, path)
+        self.path = Path(saved)
+        return saved
 
     @classmethod
     def load(cls, path: str | Path) -> Run:
         """Read a saved run; refuses foreign, corrupted or edited files with a clear message."""
         tree, meta = io.load_tree(path)
-        return cls(tree=tree, meta=meta)
+        run = cls(tree=tree, meta=meta)
+        run.path = Path(path)
+        return run
+
+
+def _update_text(update: Any) -> str:
+    """A run's ``update`` metadata in a few words."""
+    if isinstance(update, dict):
+        text = f"{update.get('method', 'reweighted')} with {update.get('added', '?')}"
+        k = update.get("pareto_k")
+        return text + (f", Pareto k {k:.2f}" if isinstance(k, (int, float)) else "")
+    return str(update)[:80]
 
 
 def run_meta(scenario: Scenario, evidence: list[Record], settings: SamplerSettings) -> dict:

@@ -10,6 +10,8 @@ diagnostics. Saving stores both in one netCDF file with hashes that :meth:`Run.l
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import xarray as xr
@@ -17,6 +19,7 @@ import xarray as xr
 from probmodel.equations import OUTCOMES, description
 from probmodel.evaluate import point_outcomes
 from probmodel.evidence import Record, for_fleet
+from probmodel.progress import Progress, callback, stage
 from probmodel.run import Run, SamplerSettings, run_meta  # noqa: F401 - re-exported
 from probmodel.specs.scenario import Scenario
 
@@ -29,7 +32,7 @@ def fit(
     scenario: Scenario,
     evidence: list[Record] = (),
     settings: SamplerSettings | None = None,
-    progress: bool = True,
+    progress: Progress | bool | None = None,
 ) -> Run:
     """Sample prior and posterior of ``scenario`` given ``evidence``; seeded and reproducible.
 
@@ -41,8 +44,10 @@ def fit(
         Defaults: 4 chains x 1,000 draws after 1,500 tuning steps (1,000 left the outcome
         records' between-study sd at R-hat 1.0101) at target acceptance 0.98 (0.95 gave one
         divergence in seed-cotrain), 4,000 prior draws.
-    progress : bool
-        Show the sampler's progress bar.
+    progress : callable or bool, optional
+        A callback ``progress(step, done, total)`` (:mod:`probmodel.progress`), called at each
+        stage and, while NUTS runs, with the draws finished by all chains (from the sampler's
+        thread). ``True`` shows PyMC's own bar instead; ``None`` or ``False``: nothing.
 
     Returns
     -------
@@ -54,53 +59,110 @@ def fit(
     from probmodel.model import build_model
 
     settings = settings or SamplerSettings()
+    report = callback(progress if callable(progress) else None)
     evidence = for_fleet(evidence, scenario.plan.robot_class)
-    model = build_model(scenario, evidence)
+    with stage(report, "building the model"):
+        model = build_model(scenario, evidence)
     free = [rv.name for rv in model.free_RVs]
     pymc_log = logging.getLogger("pymc")
     level = pymc_log.level
-    if not progress:
+    if progress is not True:
         pymc_log.setLevel(logging.WARNING)  # drop "Sampling: [...]" notices in quiet runs
     try:
         # Only the free variables go through the sampler: the outcome Deterministics are computed
         # afterwards from the draws with the same equations (a smaller graph to compile).
-        tree = pm.sample(
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            target_accept=settings.target_accept,
-            nuts_sampler="nutpie",
-            random_seed=settings.seed,
-            progressbar=progress,
-            var_names=free,
-            model=model,
-        )
-        tree["posterior"] = xr.DataTree(
-            _with_derived(tree["posterior"].to_dataset(), model, scenario)
-        )
-        prior = prior_tree(model, scenario, settings.prior_draws, settings.seed + 1)
-        pm.stats.compute_log_prior(tree, model=model, progressbar=False)  # for psense, update
-        if evidence:
-            pm.compute_log_likelihood(tree, model=model, progressbar=False)
-            ppc = pm.sample_posterior_predictive(
-                tree,
+        with _draws_reported(report, settings, forward=callable(progress)):
+            tree = pm.sample(
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                target_accept=settings.target_accept,
+                nuts_sampler="nutpie",
+                random_seed=settings.seed,
+                progressbar=progress is True,
+                var_names=free,
                 model=model,
-                random_seed=settings.seed + 2,
-                progressbar=False,
-                compile_kwargs=FORWARD_COMPILE,
             )
-            tree["posterior_predictive"] = ppc["posterior_predictive"]
+        with stage(report, "outcomes of every draw"):
+            tree["posterior"] = xr.DataTree(
+                _with_derived(tree["posterior"].to_dataset(), model, scenario)
+            )
+        with stage(report, f"{settings.prior_draws:,} prior draws"):
+            prior = prior_tree(model, scenario, settings.prior_draws, settings.seed + 1)
+        with stage(report, "log densities and posterior predictive draws"):
+            pm.stats.compute_log_prior(tree, model=model, progressbar=False)  # psense, update
+            if evidence:
+                pm.compute_log_likelihood(tree, model=model, progressbar=False)
+                ppc = pm.sample_posterior_predictive(
+                    tree,
+                    model=model,
+                    random_seed=settings.seed + 2,
+                    progressbar=False,
+                    compile_kwargs=FORWARD_COMPILE,
+                )
+                tree["posterior_predictive"] = ppc["posterior_predictive"]
     finally:
         pymc_log.setLevel(level)
     for group in ("prior", "prior_predictive"):
         if group in prior.children:
             tree[group] = prior[group]
-    tree["point"] = xr.DataTree(point_outcomes(scenario))
-    _label(tree)
-    meta = run_meta(scenario, evidence, settings)
-    # Stored with the run (and its hash) so commands that read it need not re-diagnose.
-    meta["diagnostics"] = diagnose(tree).as_dict()
+    with stage(report, "diagnostics (R-hat, ESS, divergences)"):
+        tree["point"] = xr.DataTree(point_outcomes(scenario))
+        _label(tree)
+        meta = run_meta(scenario, evidence, settings)
+        # Stored with the run (and its hash) so commands that read it need not re-diagnose.
+        meta["diagnostics"] = diagnose(tree).as_dict()
     return Run(tree=tree, meta=meta)
+
+
+COMPILING = "compiling the model (~15 s)"
+SAMPLING = "sampling (NUTS, draws of all chains incl. tuning)"
+
+
+@contextmanager
+def _draws_reported(
+    report: Progress, settings: SamplerSettings, forward: bool = True
+) -> Iterator[None]:
+    """While ``pm.sample`` runs nutpie: report compiling, then the draws finished by all chains.
+
+    PyMC hands nutpie's per-chain progress to its ``NutpieProgressBarManager``; for the time of
+    the call that class is replaced by one that forwards the counts to ``report`` (PyMC has no
+    public hook for it). If a PyMC release renames it, only the compile step is reported.
+    """
+    from pymc.sampling import mcmc
+
+    total = settings.chains * (settings.draws + settings.tune)
+    report(COMPILING, 0, 1)
+    original = getattr(mcmc, "NutpieProgressBarManager", None) if forward else None
+
+    class Forward:
+        def __init__(self, *args, **kwargs):
+            report(COMPILING, 1, 1)  # made once the model is compiled, before the first draw
+            self._done = 0
+            report(SAMPLING, 0, total)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, chain_progresses) -> None:
+            done = min(sum(int(cp.finished_draws) for cp in chain_progresses), total)
+            if done > self._done:
+                self._done = done
+                report(SAMPLING, done, total)
+
+    if original is not None:
+        mcmc.NutpieProgressBarManager = Forward
+    try:
+        yield
+    finally:
+        if original is not None:
+            mcmc.NutpieProgressBarManager = original
+    if original is None:
+        report(COMPILING, 1, 1)
+    report(SAMPLING, total, total)
 
 
 def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:

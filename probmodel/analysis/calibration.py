@@ -37,6 +37,7 @@ import numpy as np
 import xarray as xr
 
 from probmodel.errors import InvalidArgumentError
+from probmodel.progress import Progress, counter, stage
 from probmodel.specs.scenario import Scenario
 
 SIMULATED_SCORE_CLIP = (1e-12, 1.0 - 1e-12)
@@ -268,7 +269,7 @@ def sbc(
     settings: SBCSettings | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> xr.DataTree:
     """Run simulation-based calibration of ``scenario``'s model with ``records``' evidence.
 
@@ -284,7 +285,8 @@ def sbc(
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://host:8786``); its workers run the batches.
     progress : callable, optional
-        Called with the number of simulations each finished batch completed.
+        ``progress(step, done, total)`` (:mod:`probmodel.progress`): after the simulation of
+        the evidence, and as batches finish, counting simulations fitted.
 
     Returns
     -------
@@ -307,9 +309,10 @@ def sbc(
         raise InvalidArgumentError(f"workers = {workers!r}: must be a positive integer.")
     started = time.perf_counter()
 
-    model = build_model(scenario, records)
-    names = parameters_of(model)
-    prior, evidence, clipped = simulate_evidence(model, settings.n_sims, settings.seed)
+    with stage(progress, f"simulating {settings.n_sims:,} evidence sets from the prior"):
+        model = build_model(scenario, records)
+        names = parameters_of(model)
+        prior, evidence, clipped = simulate_evidence(model, settings.n_sims, settings.seed)
     known = {name: prior[name].values for name in names}
 
     job = {
@@ -331,13 +334,16 @@ def sbc(
         }
         for idx in np.array_split(np.arange(settings.n_sims), min(n_batches, settings.n_sims))
     ]
-    progress = progress or (lambda n: None)
+    advance = counter(
+        progress, f"fitting {settings.n_sims:,} simulations (compiling first, ~15 s)",
+        settings.n_sims,
+    )
     simulated = time.perf_counter()
     if client is not None:
         with client:
-            results = _run_dask(job, batches, client, progress)
+            results = _run_dask(job, batches, client, advance)
     else:
-        results = _run_local(job, batches, workers, progress)
+        results = _run_local(job, batches, workers, advance)
     fitted = time.perf_counter()
     return _tree(model, names, settings, results, known, clipped, {
         "engine": f"dask {scheduler}" if scheduler else f"local processes x {workers}",

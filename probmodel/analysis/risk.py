@@ -20,13 +20,15 @@ total for a collection-only plan).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from probmodel.equations import COST_COMPONENTS, OUTCOMES, higher_is_better, unit
 from probmodel.errors import InvalidArgumentError
+
+if TYPE_CHECKING:  # the risk measures are NumPy; xarray only types the summaries' inputs
+    import xarray as xr
 
 PERCENTILES = (10, 50, 70, 80, 90)
 JCL_LEVELS = (0.7, 0.8)

@@ -34,6 +34,7 @@ from probmodel.equations import (
 )
 from probmodel.errors import InvalidArgumentError, UnknownNameError, did_you_mean
 from probmodel.evaluate import draws_outcomes
+from probmodel.progress import Progress, stage, track
 
 DEFAULT_OUTCOME = "cost_total_usd"
 MIN_DRAWS = 200
@@ -120,6 +121,7 @@ def tornado(
     constants: Mapping[str, float] | None = None,
     low: float = 0.1,
     high: float = 0.9,
+    progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """One-at-a-time swings of ``outcome`` as each parameter goes from its P10 to its P90.
 
@@ -147,6 +149,8 @@ def tornado(
         World parameters held fixed (not in the draws): ``run.constants``.
     low, high : float
         Posterior quantiles of the moved parameter (default P10 and P90).
+    progress : callable, optional
+        ``progress(step, done, total)`` (:mod:`probmodel.progress`); one step, milliseconds.
 
     Returns
     -------
@@ -173,7 +177,8 @@ def tornado(
         columns[name][1 + 2 * k] = quantiles[name][1]
         columns[name][2 + 2 * k] = quantiles[name][2]
     cases_ds = xr.Dataset({n: ("case", v) for n, v in columns.items()})
-    y = outcome_values(evaluate(cases_ds, plan, constants), outcome, ("case",))
+    with stage(progress, f"tornado of {outcome}"):
+        y = outcome_values(evaluate(cases_ds, plan, constants), outcome, ("case",))
     rows = []
     for k, name in enumerate(moved):
         at_low, at_high = float(y[1 + 2 * k]), float(y[2 + 2 * k])
@@ -209,6 +214,7 @@ def variance_shares(
     delta_resamples: int = DELTA_RESAMPLES,
     conf_level: float = 0.95,
     with_delta: bool = True,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """First-order Sobol indices and Borgonovo deltas of ``Y`` from given samples ``X``.
 
@@ -235,6 +241,9 @@ def variance_shares(
     with_delta : bool
         Compute Borgonovo's delta (~95% of the time); without it ``delta``, ``delta_conf`` and
         ``delta_draws`` are ``None``.
+    progress : callable, optional
+        Called as ``progress(step, done, total)`` after each parameter's bootstrap
+        (:mod:`probmodel.progress`).
 
     Returns
     -------
@@ -281,8 +290,6 @@ def variance_shares(
     # with a few thousand draws an irrelevant parameter still scores S1 ~ 0.005 and delta ~ 0.1.
     dummy = np.random.default_rng(seed).uniform(size=Y.size)
     Xv = np.column_stack([X[:, varied], dummy])
-    # SALib refuses column names ending in _step, _raw, _conf (tokens_per_step): use positions.
-    problem = {"num_vars": Xv.shape[1], "names": [f"x{i}" for i in range(Xv.shape[1])]}
     thin = np.arange(Y.size)
     if delta_draws is not None and Y.size > delta_draws:
         thin = np.unique(np.linspace(0, Y.size - 1, delta_draws).round().astype(int))
@@ -292,14 +299,17 @@ def variance_shares(
         # formatting: keep all of it local to this call.
         with warnings.catch_warnings(record=True):
             np.random.seed(seed)
-            sobol = salib_delta.analyze(
-                problem, Xv, Y, num_resamples=num_resamples, conf_level=conf_level,
-                method="sobol",
+            # One column at a time, so progress can be reported: SALib draws each column's
+            # bootstrap from the global generator in column order, so the numbers are those of
+            # one call on all columns.
+            sobol = _by_column(
+                salib_delta, Xv, Y, progress, "S1 bootstrap per parameter",
+                num_resamples=num_resamples, conf_level=conf_level, method="sobol",
             )  # fmt: skip
             if with_delta:
-                moment_free = salib_delta.analyze(
-                    problem, Xv[thin], Y[thin], num_resamples=delta_resamples,
-                    conf_level=conf_level, method="delta",
+                moment_free = _by_column(
+                    salib_delta, Xv[thin], Y[thin], progress, "Borgonovo delta per parameter",
+                    num_resamples=delta_resamples, conf_level=conf_level, method="delta",
                 )  # fmt: skip
             else:
                 none = [None] * Xv.shape[1]
@@ -349,6 +359,19 @@ def variance_shares(
     }
 
 
+def _by_column(salib_delta, X, Y, progress, step, **options) -> dict[str, list]:
+    """SALib's ``delta.analyze`` on each column of ``X`` in turn (the same draws from the global
+    generator as one call on all columns), reporting ``step`` after each; lists per key."""
+    out: dict[str, list] = {}
+    for k in track(progress, step, range(X.shape[1])):
+        # SALib refuses names ending in _step, _raw, _conf (tokens_per_step): a neutral name.
+        one = salib_delta.analyze({"num_vars": 1, "names": ["x0"]}, X[:, [k]], Y, **options)
+        for key in ("S1_conf", "delta_raw", "delta_raw_conf"):
+            if key in one:
+                out.setdefault(key, []).append(one[key][0])
+    return out
+
+
 def _maybe_float(value) -> float | None:
     """A SALib number as a float; ``None`` (not computed) stays ``None``, so JSON has no NaN."""
     return None if value is None else float(value)
@@ -364,6 +387,7 @@ def variance_ranking(
     delta_draws: int | None = DELTA_DRAWS,
     delta_resamples: int = DELTA_RESAMPLES,
     with_delta: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Rank parameters by the share of the outcome's posterior variance each one explains.
 
@@ -388,6 +412,9 @@ def variance_ranking(
         See :func:`variance_shares`. Measured on the 4,000-draw seed-cotrain run (58
         parameters, 2 cores with a test suite running beside): ``S1`` with 100 resamples 4.5 s;
         with ``delta`` on 2,000 thinned draws and 20 resamples 92 s.
+    progress : callable, optional
+        ``progress(step, done, total)``, called as the draws are scored and after each
+        parameter's bootstrap (:mod:`probmodel.progress`).
 
     Returns
     -------
@@ -399,10 +426,11 @@ def variance_ranking(
     X = np.column_stack(
         [np.asarray(posterior[n].transpose(*dims).values, dtype=float).ravel() for n in names]
     )
-    Y = outcome_values(evaluate(posterior[names], plan, constants), outcome, dims)
+    with stage(progress, f"scoring {outcome} on the draws"):
+        Y = outcome_values(evaluate(posterior[names], plan, constants), outcome, dims)
     result = variance_shares(
         X, Y, names, seed=seed, num_resamples=num_resamples, delta_draws=delta_draws,
-        delta_resamples=delta_resamples, with_delta=with_delta,
+        delta_resamples=delta_resamples, with_delta=with_delta, progress=progress,
     )  # fmt: skip
     return {"outcome": outcome, **result}
 

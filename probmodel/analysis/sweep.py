@@ -22,6 +22,7 @@ import xarray as xr
 from probmodel.analysis.risk import RISK_MEASURES, risk_measures
 from probmodel.equations import NEW_DEPLOYMENT, PLAN_VARIABLES, WORLD_PARAMETERS, Plan, outcomes
 from probmodel.errors import InvalidArgumentError
+from probmodel.progress import Progress, counter
 from probmodel.specs.scenario import Scenario
 
 SWEEPABLE = {
@@ -153,6 +154,7 @@ def sweep(
     axes: Mapping[str, Any],
     keep_draws: bool = False,
     chunk_size: int | None = None,
+    progress: Progress | None = None,
 ) -> xr.Dataset:
     """Score a grid of variations of ``scenario``'s plan on ``run``'s posterior draws.
 
@@ -171,6 +173,9 @@ def sweep(
         ``chunk_size x draws`` floats). Default: about 8M floats per chunk, 50 plans of 4,000
         draws. Measured on a 1,000-plan sweep of a 4,000-draw run: 250-plan chunks peaked at 719 MiB
         in 1.8-2.2 s, 50-plan chunks at 310 MiB in 1.0-1.1 s (the process holds 207 MiB before).
+    progress : callable, optional
+        ``progress(step, done, total)`` after each chunk, counting plans scored
+        (:mod:`probmodel.progress`).
 
     Returns
     -------
@@ -204,6 +209,7 @@ def sweep(
     base = scenario.plan
     stats: dict[str, np.ndarray] = {}
     kept = {name: np.empty((n_plans, n_draws)) for name in KEPT} if keep_draws else {}
+    advance = counter(progress, f"scoring {n_plans:,} plans on {n_draws:,} draws", n_plans)
     for start in range(0, n_plans, chunk):
         block = points[start : start + chunk]
         columns = {
@@ -220,6 +226,7 @@ def sweep(
         for name, array in zip(KEPT, (cost, years, success), strict=True):
             if keep_draws:
                 kept[name][start : start + len(block)] = array
+        advance(len(block))
 
     dims = tuple(values)
     coords = {name: (name, v, {"description": SWEEPABLE[name]}) for name, v in values.items()}

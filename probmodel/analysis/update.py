@@ -36,6 +36,7 @@ from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
 from probmodel.model import EVIDENCE_VARS, build_model, record_of
+from probmodel.progress import Progress, callback
 from probmodel.run import is_stale
 from probmodel.sampling import FORWARD_COMPILE, Run, run_meta
 from probmodel.specs.library import Library, read_evidence_file
@@ -84,6 +85,7 @@ def update_run(
     k_threshold: float = PARETO_K_RELIABLE,
     seed: int | None = None,
     min_ess: float = MIN_ESS,
+    progress: Progress | None = None,
 ) -> UpdateResult:
     """Condition a fitted run on one more evidence record, by PSIS reweighting when reliable.
 
@@ -101,6 +103,9 @@ def update_run(
         Seed of the prior draws of new latents and of the resampling (default: the run's seed).
     min_ess : float
         Re-sample when the weights leave fewer effective draws than this (100).
+    progress : callable, optional
+        ``progress(step, done, total)`` while the record is weighed and, when it comes to that,
+        while the scenario is re-sampled (:mod:`probmodel.progress`).
 
     Returns
     -------
@@ -143,7 +148,7 @@ def update_run(
     def resample(reason: str, k: float = math.nan, ess: float = math.nan) -> UpdateResult:
         from probmodel.sampling import fit
 
-        fitted = fit(scenario, records, settings, progress=False)
+        fitted = fit(scenario, records, settings, progress=callback(progress))
         seconds = time.perf_counter() - started
         return UpdateResult(fitted, "resampled", k, ess, seconds, f"{reason}; re-sampled.")
 

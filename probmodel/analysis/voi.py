@@ -28,6 +28,7 @@ import xarray as xr
 from probmodel.analysis.smoothing import smooth
 from probmodel.equations import Plan
 from probmodel.errors import InvalidArgumentError, UnknownNameError, did_you_mean
+from probmodel.progress import Progress, counter, stage, track
 
 N_GROUPS = 100
 """Equal-count groups of a parameter's draws that the spline is fitted to: the fit's cost grows
@@ -354,6 +355,7 @@ def voi_table(
     se_top: int | None = SE_TOP,
     n_boot: int = N_BOOT_EVPPI,
     scores=None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """EVPI of the choice between the scenarios' plans, and the EVPPI of every sampled parameter.
 
@@ -386,6 +388,9 @@ def voi_table(
     scores : xarray.Dataset, optional
         The plans already scored on this run (:func:`probmodel.analysis.plans.score_plans`);
         reused rather than scored again.
+    progress : callable, optional
+        ``progress(step, done, total)`` as the plans are scored, after each parameter's EVPPI
+        and after each bootstrapped error (:mod:`probmodel.progress`).
 
     Returns
     -------
@@ -423,7 +428,8 @@ def voi_table(
                     f"parameter {name!r} is not sampled in this run.{did_you_mean(name, available)}"
                 )
     try:
-        scores = score_plans(run, scenarios, scores)
+        with stage(progress, f"scoring {len(scenarios)} plans on the draws"):
+            scores = score_plans(run, scenarios, scores)
     except KeyError as err:
         raise InvalidArgumentError(
             f"world parameter {err.args[0]!r} is neither in the run's draws nor fixed: re-sample "
@@ -436,7 +442,7 @@ def voi_table(
     perfect = evpi(nb, names, seed=seed)
 
     rows = []
-    for name in chosen_parameters:
+    for name in track(progress, "EVPPI per parameter", chosen_parameters):
         phi = np.asarray(posterior[name].transpose(*dims).values, dtype=float).ravel()
         if np.ptp(phi) == 0:
             continue  # constant in the draws: learning it teaches nothing
@@ -446,11 +452,14 @@ def voi_table(
         rows = rows[:top]
     se_for = [r["parameter"] for r in rows[:se_top]]
     out_rows = []
+    advance = counter(progress, f"Monte Carlo error of the top {len(se_for)} (bootstrap)",
+                      len(se_for))  # fmt: skip
     for k, row in enumerate(rows):
         if row["parameter"] in se_for:
             phi = np.asarray(posterior[row["parameter"]].transpose(*dims).values).ravel()
             boot = evppi(nb, phi, n_boot=n_boot, seed=seed + 1 + k)
             row = {"parameter": row["parameter"], **boot}
+            advance()
         out_rows.append(
             {
                 "parameter": row["parameter"],
@@ -462,6 +471,8 @@ def voi_table(
                 "method": row["method"],
             }
         )
+    if not se_for:
+        advance(1)  # nothing to bootstrap: the step is done
     p_missed = {n: float(missed(by_plan[n], plans[n], dims).mean()) for n in names}
     cost = {n: float(by_plan[n]["cost_net_usd"].mean()) for n in names}
     notes = [

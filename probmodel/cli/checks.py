@@ -17,6 +17,7 @@ from probmodel.cli.common import (
     echo,
     flag_diagnostics,
     int_in,
+    progress_shown,
     strict_exit,
     table,
 )
@@ -198,13 +199,6 @@ def cmd_sbc(args) -> int:
         rank_draws=args.rank_draws, target_accept=args.target_accept, seed=args.seed,
     )  # fmt: skip
     quiet = getattr(args, "quiet", False) or getattr(args, "json", False)
-    done = [0]
-
-    def progress(n: int) -> None:
-        done[0] += n
-        if not quiet:
-            echo(f"  {done[0]}/{settings.n_sims} simulations fitted", file=sys.stderr, flush=True)
-
     if not quiet:
         where = f"Dask cluster at {args.scheduler}" if args.scheduler else "local processes"
         echo(
@@ -212,8 +206,9 @@ def cmd_sbc(args) -> int:
             f"simulations on {where} (the model compiles once per worker, ~15 s)",
             file=sys.stderr,
         )
-    tree = sbc(scenario, records, settings, workers=args.workers, scheduler=args.scheduler,
-               progress=progress)  # fmt: skip
+    with progress_shown(args) as progress:
+        tree = sbc(scenario, records, settings, workers=args.workers, scheduler=args.scheduler,
+                   progress=progress)  # fmt: skip
     meta = {
         "version": __version__,
         "kind": "sbc",

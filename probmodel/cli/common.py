@@ -292,7 +292,8 @@ def sample_run(args, inputs=None):
         f"{len(evidence)} evidence records; compiling the model takes ~15 s of it",
     )
     started = time.perf_counter()
-    run = fit(scenario, evidence, settings, progress=not args.quiet and sys.stderr.isatty())
+    with progress_shown(args) as progress:
+        run = fit(scenario, evidence, settings, progress=progress)
     say(args, f"sampled in {time.perf_counter() - started:.1f} s")
     return run
 
@@ -410,6 +411,15 @@ def echo(text: str, file=None) -> None:
             else line
         )
     print("\n".join(lines), file=file or sys.stdout)
+
+
+def progress_shown(args):
+    """A context manager giving the progress callback of a long command: a transient rich bar
+    on stderr when it is a terminal, else one line per step on stderr; nothing with ``--quiet``.
+    Never on stdout, so ``--json`` output stays clean (:func:`probmodel.display.showing`)."""
+    from probmodel.display import showing
+
+    return showing(not getattr(args, "quiet", False), stream=sys.stderr)
 
 
 def say(args, text: str) -> None:

@@ -13,6 +13,7 @@ from probmodel.cli.common import (
     echo,
     flag_diagnostics,
     float_in,
+    progress_shown,
     save_run,
     strict_exit,
     table,
@@ -54,6 +55,9 @@ def register(sub, p: Parents) -> None:
     s = sub.add_parser(
         "update", parents=[p.priors, p.strict, p.wide],
         help="add one evidence record to a saved run: PSIS reweighting when reliable, else re-sample",
+        description="Add one evidence record to a saved run: PSIS reweighting when reliable "
+        "(seconds), else re-sample the scenario (~1-2.5 min on 2 shared cores, with progress on "
+        "stderr).",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument("file", type=Path, help="the new evidence record (.toml)")
@@ -63,6 +67,7 @@ def register(sub, p: Parents) -> None:
         help="largest Pareto k at which reweighting is trusted, at most 0.7 (PSIS is unreliable "
         "above it); above it, re-sample (0.7)",
     )  # fmt: skip
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
     s.set_defaults(handler=cmd_update)
 
     s = sub.add_parser(
@@ -250,12 +255,14 @@ def cmd_update(args) -> int:
     )
     check_output(out, "--out", [run_file, args.file])  # before any work
     run = load_run(run_file)
-    result = update_run(
-        run,
-        Path(args.file),
-        priors_dir=getattr(args, "priors", None),
-        k_threshold=getattr(args, "k_threshold", PARETO_K_RELIABLE),
-    )
+    with progress_shown(args) as progress:
+        result = update_run(
+            run,
+            Path(args.file),
+            priors_dir=getattr(args, "priors", None),
+            k_threshold=getattr(args, "k_threshold", PARETO_K_RELIABLE),
+            progress=progress,
+        )
     echo(result.message)
     echo(f"({result.method}: took {result.seconds:.1f} s)")
     comparison = compare_runs(run, result.run)

@@ -13,10 +13,12 @@ from probmodel.cli.common import (
     Parents,
     echo,
     flag_diagnostics,
+    progress_shown,
     strict_exit,
     table,
 )
 from probmodel.errors import InvalidArgumentError
+from probmodel.progress import stage
 
 
 def register(sub, p: Parents) -> None:
@@ -36,6 +38,9 @@ def register(sub, p: Parents) -> None:
     s = sub.add_parser(
         "sweep", parents=[p.priors, p.strict, p.wide],
         help="score a grid of plans on a saved run's posterior (no re-sampling) and save it",
+        description="Score a grid of plans on a saved run's posterior draws (no re-sampling) and "
+        "save the risk measures of each plan. Takes ~6-15 s for the default 1,000-plan grid on a "
+        "4,000-draw run (2 shared cores), most of it loading; progress on stderr.",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument("--grid", action="append", metavar="NAME=SPEC", help=grid_help)
@@ -47,6 +52,7 @@ def register(sub, p: Parents) -> None:
         help="folder for heat maps of P80 cost, P(on time) and P(success >= target) over the "
         "first two axes (the others at their middle values)",
     )  # fmt: skip
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
     s.set_defaults(handler=cmd_sweep)
 
     s = sub.add_parser(
@@ -148,7 +154,8 @@ def cmd_sweep(args) -> int:
     check_output(out, "--out", [args.run, args.grid_file, scenario.file])  # before any work
     diagnostics = flag_diagnostics(run)
     started = time.perf_counter()
-    ds = sweep(run, scenario, axes)
+    with progress_shown(args) as progress:
+        ds = sweep(run, scenario, axes, progress=progress)
     elapsed = time.perf_counter() - started
     # The saved sweep carries the verdict of the posterior it was scored on.
     ds.attrs["run_diagnostics"] = json.dumps(diagnostics)
@@ -257,7 +264,8 @@ def cmd_optimize(args) -> int:
         constraints = dict(parse_constraint(c) for c in args.require)
     else:
         constraints = default_constraints(scenario.plan)
-    result = optimize(run, scenario, axes, args.minimize, constraints, seed=args.seed)
+    with progress_shown(args) as progress, stage(progress, "scoring the grid, then choosing"):
+        result = optimize(run, scenario, axes, args.minimize, constraints, seed=args.seed)
     if args.json:
         print(json.dumps({**result, "diagnostics": diagnostics}, indent=2, default=float))
         return strict_exit(args, diagnostics)

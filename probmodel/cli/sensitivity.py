@@ -6,8 +6,18 @@ import json
 import math
 from pathlib import Path
 
-from probmodel.cli.common import POSITIVE, TOP, Parents, echo, flag_diagnostics, strict_exit, table
+from probmodel.cli.common import (
+    POSITIVE,
+    TOP,
+    Parents,
+    echo,
+    flag_diagnostics,
+    progress_shown,
+    strict_exit,
+    table,
+)
 from probmodel.errors import InvalidArgumentError
+from probmodel.progress import stage
 
 
 def register(sub, p: Parents) -> None:
@@ -15,6 +25,10 @@ def register(sub, p: Parents) -> None:
     s = sub.add_parser(
         "sensitivity", parents=[p.priors, p.strict, p.json, p.wide],
         help="which assumption drives an outcome: tornado and variance-based ranking (SALib)",
+        description="Which assumption drives an outcome: a one-at-a-time tornado and the "
+        "variance-based ranking (first-order Sobol S1, SALib, bootstrapped per parameter). Takes "
+        "~6-15 s on a 4,000-draw run (2 shared cores), 1.5-10 min with --delta; progress on "
+        "stderr.",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument(
@@ -26,11 +40,16 @@ def register(sub, p: Parents) -> None:
         "--delta", action="store_true",
         help="also Borgonovo's moment-independent delta (about twenty times slower)",
     )  # fmt: skip
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
     s.set_defaults(handler=cmd_sensitivity)
 
     s = sub.add_parser(
         "voi", parents=[p.priors, p.strict, p.json, p.wide],
         help="value of information (EVPI, EVPPI per parameter, in USD) for a choice between plans",
+        description="Value of information for a choice between plans: EVPI and the EVPPI of "
+        "every parameter (regression on the posterior draws), with bootstrapped Monte Carlo "
+        "errors for the top ones. Takes ~15-45 s for three plans on a 4,000-draw run (2 "
+        "shared cores; the more load, the longer); progress on stderr.",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument("scenarios", nargs="+", help="the plans to choose between (scenario names)")
@@ -40,6 +59,7 @@ def register(sub, p: Parents) -> None:
         "budget among the plans)",
     )  # fmt: skip
     s.add_argument("--top", type=TOP, default=10, help="rows to show (10)")
+    s.add_argument("--quiet", action="store_true", help="no progress on stderr")
     s.set_defaults(handler=cmd_voi)
 
 def cmd_sensitivity(args) -> int:
@@ -66,10 +86,14 @@ def cmd_sensitivity(args) -> int:
         plan, plan_name = run.plan_spec, run.name
     posterior = run.tree["posterior"].to_dataset()
     constants = run.constants
-    bars = tornado(posterior, plan, outcome, constants)
     with_delta = bool(getattr(args, "delta", False))
-    ranking = variance_ranking(posterior, plan, outcome, constants, with_delta=with_delta)
-    judgement = pmod.api.judgement(run).as_dict()
+    with progress_shown(args) as progress:
+        bars = tornado(posterior, plan, outcome, constants, progress=progress)
+        ranking = variance_ranking(
+            posterior, plan, outcome, constants, with_delta=with_delta, progress=progress
+        )
+        with stage(progress, "judgement shares"):
+            judgement = pmod.api.judgement(run).as_dict()
     if getattr(args, "json", False):
         print(
             json.dumps(
@@ -168,7 +192,8 @@ def cmd_voi(args) -> int:
         penalty, why = default_penalty([s.plan for s in scenarios])
     else:
         why = "given"
-    result = voi_table(run, scenarios, penalty, top=top, se_top=top)
+    with progress_shown(args) as progress:
+        result = voi_table(run, scenarios, penalty, top=top, se_top=top, progress=progress)
     result["penalty_reason"] = why
     if getattr(args, "json", False):
         print(json.dumps({**result, "diagnostics": diagnostics}, indent=2))

@@ -47,7 +47,7 @@ PLAN_KEYS = set(PLAN_VARIABLES)
 SIM_GENERATION = ("on_fleet", "separate")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Scenario:
     """A validated scenario: plan, the priors it uses (world priors with overrides) and metadata."""
 
@@ -60,6 +60,62 @@ class Scenario:
     evidence_exclude: tuple[str, ...] = ()
     overrides: dict[str, Any] = field(default_factory=dict)
     file: str = ""
+
+    def __repr__(self) -> str:
+        """One line: name, title, the plan variables that differ from their defaults, priors
+        and file (the full priors are ``scenario.priors``)."""
+        fixed = sum(1 for spec in self.priors.values() if spec.is_fixed)
+        parts = [
+            f"{self.title!r}",
+            "plan " + (", ".join(self._plan_items()) or "at defaults"),
+            f"{len(self.priors)} priors ({fixed} fixed"
+            + (f", {len(self.overrides)} overridden" if self.overrides else "")
+            + ")",
+        ]
+        if self.evidence_exclude:
+            parts.append(f"excludes {', '.join(self.evidence_exclude)}")
+        parts.append(f"file {self.file}" if self.file else "no file")
+        return f"<Scenario {self.name!r}: {'; '.join(parts)}>"
+
+    def _plan_items(self) -> list[str]:
+        """``name = value unit`` for every plan variable that differs from its default."""
+        from dataclasses import fields
+
+        from probmodel.formatting import fmt_number, fmt_usd
+
+        items = []
+        for f in fields(self.plan):
+            value = getattr(self.plan, f.name)
+            if value == f.default:
+                continue
+            var = PLAN_VARIABLES[f.name]
+            if value is None:
+                text = var.when_none
+            elif var.unit == "USD":
+                text = fmt_usd(value)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                text = fmt_number(value, var.unit if var.unit != "fraction" else "")
+            else:
+                text = str(value)
+            items.append(f"{f.name} = {text}")
+        return items
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks: the plan as set, the priors overridden, the file."""
+        import html
+
+        e = html.escape
+        rows = [("title", self.title), *(tuple(i.split(" = ", 1)) for i in self._plan_items())]
+        if self.overrides:
+            rows.append(("prior overrides", ", ".join(sorted(self.overrides))))
+        if self.evidence_exclude:
+            rows.append(("evidence excluded", ", ".join(self.evidence_exclude)))
+        rows.append(("file", self.file or "none"))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{e(k)}</th><td style='text-align:left'>{e(v)}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>Scenario {e(self.name)}</caption><tbody>{body}</tbody></table>"
 
     def point_values(self) -> dict[str, float]:
         """Every world parameter at its point value."""
