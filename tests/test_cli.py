@@ -188,3 +188,16 @@ def test_a_sweep_of_a_failing_run_carries_the_verdict(gated_files, tmp_path, cap
     assert "FAILED its MCMC diagnostics" in capsys.readouterr().err
     verdict = json.loads(load_dataset(out).attrs["run_diagnostics"])
     assert verdict["ok"] is False and verdict["divergences"] == 7
+
+
+def test_a_closed_pipe_ends_a_command_quietly():
+    """``probmodel scenarios | head -1``: the reader leaving early is not an error (no traceback)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "probmodel", "scenarios"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc.stdout.close()  # no reader left: the command's first write meets a broken pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -86,6 +86,11 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was saved.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `probmodel summary RUN | head`: the reader has all it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # no error at exit
+        return 0
     finally:
         common.WIDE = False
 
