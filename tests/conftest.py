@@ -171,3 +171,34 @@ def gating_runs(library):
         )
         runs[kind] = Run(tree=tree, meta=run_meta(scenario, [], SamplerSettings()))
     return runs
+
+
+CHROMIUM = os.environ.get("PROBMODEL_CHROMIUM", "/usr/bin/chromium")
+"""Debian's chromium (``scripts/ensure-browser`` installs it; ``make test`` runs that first)."""
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+"""Headless on a machine with no network: without the background-networking flags Chromium's
+connections are refused, many at a time."""
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A Chromium browser driven by Playwright, one per test module; a missing browser fails the
+    test with what to do (not a skip: CI installs it)."""
+    if not (os.access(CHROMIUM, os.X_OK) or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser tests need it. Run "
+            "scripts/ensure-browser (make test does; it installs Debian's chromium), or set "
+            "PROBMODEL_CHROMIUM to a chromium binary.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -11,7 +11,6 @@ says how to install it (``make test`` does, via ``scripts/ensure-browser``).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -31,11 +30,6 @@ pytestmark = pytest.mark.fit
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"
-CHROMIUM = os.environ.get("PROBMODEL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 TIMEOUT_MS = 20_000
 
 
@@ -57,27 +51,17 @@ def app_url(small_run):
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: the browser tests need it. Run "
-            "scripts/ensure-browser (make test installs it), or set PROBMODEL_CHROMIUM.",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.outside = []  # requests that would leave this machine (none may)
-        page.on("request", lambda r: None if r.url.startswith(app_url) or r.url.startswith(
-            ("data:", "blob:")) else page.outside.append(r.url))  # fmt: skip
-        page.goto(app_url)
-        page.wait_for_selector("#hl-cost_p50")
-        yield page
-        browser.close()
+def page(app_url, chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.outside = []  # requests that would leave this machine (none may)
+    page.on("request", lambda r: None if r.url.startswith(app_url) or r.url.startswith(
+        ("data:", "blob:")) else page.outside.append(r.url))  # fmt: skip
+    page.goto(app_url)
+    page.wait_for_selector("#hl-cost_p50")
+    yield page
+    context.close()
 
 
 def shot(page, name: str, focus: str | None = None) -> None:

@@ -7,8 +7,6 @@ The screenshot is kept as a CI artefact: ``results/report-first-screen.png``.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,11 +17,6 @@ from probmodel.formatting import fmt_pct, fmt_share, fmt_usd, fmt_years
 
 pytestmark = pytest.mark.fit
 
-CHROMIUM = os.environ.get("PROBMODEL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 VIEWPORT = {"width": 1440, "height": 900}
 SCREENSHOT = ROOT / "results" / "report-first-screen.png"
 
@@ -49,32 +42,11 @@ def expected_numbers(summary) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium driven by Playwright; a missing browser fails the test (not a skip)."""
-    from playwright.sync_api import sync_playwright
-
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which(
-        CHROMIUM
-    ):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: run scripts/ensure-browser (installs Debian's "
-            "chromium) or set PROBMODEL_CHROMIUM to a chromium binary.",
-            pytrace=False,
-        )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def test_the_first_screen_answers_cost_years_and_success(small_run, browser, tmp_path):
+def test_the_first_screen_answers_cost_years_and_success(small_run, chromium, tmp_path):
     run = small_run
     path = pm_.write_report(run, tmp_path / "report.html", priors_dir=SHIPPED)
     expected = expected_numbers(pm_.summarize(run))
-    page = browser.new_page(viewport=VIEWPORT)
+    page = chromium.new_page(viewport=VIEWPORT)
     try:
         page.goto(Path(path).resolve().as_uri())
         seen = {}
