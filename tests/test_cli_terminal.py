@@ -176,6 +176,9 @@ def test_summary_csv_is_written_once(fitted, tmp_path, capsys):
 SAMPLING = {"run", "sample", "sbc"}
 """README commands this test does not run, because they sample (MCMC, minutes): `run`,
 `sample` and `check sbc`. `evidence influence --exact` runs without `--exact` (it re-fits)."""
+SERVING = {"explore"}
+"""README commands that serve until stopped: `explore` (tests/test_explore_browser.py starts the
+command and drives its page in Chromium)."""
 
 
 def readme_commands() -> list[str]:
@@ -207,7 +210,7 @@ def test_every_readme_command_runs(fitted, tmp_path, monkeypatch, capsys):
     shutil.copy(run_file, tmp_path / "results" / "seed-cotrain.nc")
     ran = []
     for words in readme_commands():
-        if words[1] in SAMPLING or words[1:3] == ["check", "sbc"]:
+        if words[1] in SAMPLING | SERVING or words[1:3] == ["check", "sbc"]:
             continue
         argv = [w.replace("priors/", f"{priors}/") for w in words[1:] if w != "--exact"]
         argv += ["--priors", str(priors)]  # every command takes it

@@ -194,10 +194,10 @@ def test_sensitivity_on_a_real_fit(small_run, tmp_path, capsys):
     assert sim["S1"] <= ranking["noise_floor"]["S1"] + 3 * sim["S1_conf"], sim
     args.json, args.scenario, args.outcome = False, None, None
     assert cmd_sensitivity(args) == 0
-    text = capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())  # prose is wrapped to the terminal's width
     assert "cost_total_usd of seed-cotrain" in text and "S1" in text and "Noise floor" in text
     assert "--delta adds Borgonovo's delta" in text and "delta:" not in text
     args.delta = True
     assert cmd_sensitivity(args) == 0
-    text = capsys.readouterr().out
+    text = " ".join(capsys.readouterr().out.split())
     assert "delta: how far knowing it would move" in text and "and delta 0." in text
