@@ -10,7 +10,7 @@ run: bootstrap
 test: bootstrap
 	@./scripts/ensure-browser
 	.venv/bin/lint-imports --no-cache
-	.venv/bin/python -m pytest -n 2 --dist loadscope
+	.venv/bin/python -m pytest -n 2 --dist loadscope --durations=25
 
 bootstrap:
 	@./scripts/bootstrap
