@@ -241,7 +241,7 @@ def outcome_drivers(
             "what": "outcome_drivers",
             "outcomes": [o for o in DRIVER_OUTCOMES if o not in known],
             "plan": run.plan,
-            "constants": run.priors,
+            "priors": run.priors,  # the fixed ones are the constants the outcomes use
             "posterior": posterior_hash
             or io.data_hash(xr.DataTree(run.tree["posterior"].to_dataset())),
             "settings": DRIVER_RANKING,

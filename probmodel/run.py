@@ -310,10 +310,11 @@ def reusable_run(
     if not path.is_file():
         return None
     want = run_meta(scenario, evidence, settings)
+    want_hash = io.config_hash(want)
 
     def same(meta: dict[str, Any]) -> bool:
         have = {k: meta[k] for k in want if k in meta}
-        return "update" not in meta and io.config_hash(have) == io.config_hash(want)
+        return "update" not in meta and io.config_hash(have) == want_hash
 
     try:  # the configuration first (milliseconds): the draws are read only for a match
         if not same(RunConfig.read(path).meta):

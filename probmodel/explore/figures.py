@@ -146,18 +146,21 @@ def s_curve(
             f"<title>{html.escape(s.label)}</title></polyline>"
         )
     if limit is not None and xlim[0] <= limit <= xlim[1]:
-        x = float(ax.px(limit))
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{ax.top}" x2="{x:.1f}" y2="{ax.top + ax.h}" '
-            f'stroke="{LIMIT}" stroke-dasharray="3 2"/>'
-        )
-        anchor = "end" if x > ax.left + ax.w / 2 else "start"
-        dx = -3 if anchor == "end" else 3
-        parts.append(
-            f'<text x="{x + dx:.1f}" y="{ax.top + 11}" class="m" fill="{LIMIT}" '
-            f'text-anchor="{anchor}">{html.escape(limit_label)}</text>'
-        )
+        parts += _marker(ax, limit, LIMIT, limit_label, 'stroke-dasharray="3 2"')
     return _svg(parts, title)
+
+
+def _marker(ax, value: float, color: str, label: str, style: str) -> list[str]:
+    """A vertical line at ``value`` across the plot, labelled at its top on the side with room."""
+    x = float(ax.px(value))
+    anchor = "end" if x > ax.left + ax.w / 2 else "start"
+    dx = -3 if anchor == "end" else 3
+    return [
+        f'<line x1="{x:.1f}" y1="{ax.top}" x2="{x:.1f}" y2="{ax.top + ax.h}" '
+        f'stroke="{color}" {style}/>',
+        f'<text x="{x + dx:.1f}" y="{ax.top + 11}" class="m" fill="{color}" '
+        f'text-anchor="{anchor}">{html.escape(label)}</text>',
+    ]
 
 
 def jcl_scatter(
@@ -201,15 +204,6 @@ def jcl_scatter(
                 f"within both: {html.escape(fmt.fmt_pct(p_joint))}</text>"
             )
     if jcl80_budget is not None and xlim[0] <= jcl80_budget <= xlim[1]:
-        x = float(ax.px(jcl80_budget))
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{ax.top}" x2="{x:.1f}" y2="{ax.top + ax.h}" '
-            f'stroke="{JOINT}" stroke-width="1.5"/>'
-        )
-        anchor = "end" if x > ax.left + ax.w / 2 else "start"
-        dx = -3 if anchor == "end" else 3
-        parts.append(
-            f'<text x="{x + dx:.1f}" y="{ax.top + 11}" class="m" fill="{JOINT}" '
-            f'text-anchor="{anchor}">80% JCL {html.escape(fmt.fmt_usd(jcl80_budget))}</text>'
-        )
+        label = f"80% JCL {fmt.fmt_usd(jcl80_budget)}"
+        parts += _marker(ax, jcl80_budget, JOINT, label, 'stroke-width="1.5"')
     return _svg(parts, "cost x schedule scatter")
