@@ -80,6 +80,7 @@ def fit(
     settings: SamplerSettings,
     progress: Progress | None = None,
     on_notice: Callable[[str], None] | None = None,
+    save_to: Path | None = None,
 ) -> Run:
     """Fit through the warm worker (started if none runs); in this process if that fails.
 
@@ -91,11 +92,15 @@ def fit(
         ``progress(step, done, total)``, forwarded from the worker.
     on_notice : callable, optional
         Called with one line when a worker is started or cannot be used.
+    save_to : path, optional
+        Where the caller will save the run: the worker's file is moved there when it can be
+        (same file system), saving a second write; ``run.path`` then names it. Otherwise the
+        run is returned unsaved (``run.path`` is ``None``).
     """
     notice = on_notice or (lambda text: None)
     if enabled():
         try:
-            return _fit_remote(scenario, evidence, settings, callback(progress), notice)
+            return _fit_remote(scenario, evidence, settings, callback(progress), notice, save_to)
         except WorkerUnavailable as err:
             notice(f"fitting in this process: {err}")
     from probmodel.sampling import fit as fit_here
@@ -113,7 +118,7 @@ def worker_pid(path: Path | None = None) -> int | None:
     return pid if pid and io._alive(pid) else None
 
 
-def _fit_remote(scenario, evidence, settings, report: Progress, notice) -> Run:
+def _fit_remote(scenario, evidence, settings, report: Progress, notice, save_to) -> Run:
     """Ask the worker to fit; the run comes back as a netCDF file beside the cache."""
     from probmodel.evidence import for_fleet
 
@@ -130,6 +135,10 @@ def _fit_remote(scenario, evidence, settings, report: Progress, notice) -> Run:
         if io.config_hash({k: run.meta.get(k) for k in meta}) != io.config_hash(meta):
             raise WorkerUnavailable("the worker's run has another configuration")
         run.path = None  # a temporary file: the caller saves the run where it belongs
+        if save_to is not None:
+            with contextlib.suppress(OSError):  # another file system, a folder: saved normally
+                os.replace(out, save_to)
+                run.path = Path(save_to)
         return run
     finally:
         out.unlink(missing_ok=True)

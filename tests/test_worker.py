@@ -64,7 +64,14 @@ def test_a_fit_through_the_worker_is_the_fit_made_in_process_and_reuses_its_comp
     assert not list(worker.folder().glob("run-*.nc"))  # the temporary file is gone
 
     notices.clear(), steps.clear()
-    again = worker.fit(scenario, evidence, SMALL, lambda *c: steps.append(c), notices.append)
+    target = worker_cache / "kept.nc"
+    again = worker.fit(
+        scenario, evidence, SMALL, lambda *c: steps.append(c), notices.append, save_to=target
+    )
+    assert again.path == target and target.is_file()  # moved, not written twice
+    from probmodel.run import Run
+
+    assert Run.load(target).config_hash == run.config_hash
     from probmodel.sampling import COMPILED_REUSED, COMPILING
 
     names = {s[0] for s in steps}

@@ -194,10 +194,13 @@ def parents() -> Parents:
 
 
 def save_run(run, path, option: str = "--out") -> Path:
-    """Save a freshly computed run to ``path``; if that fails, keep it in a fallback file
-    (:func:`probmodel.io.fallback_path`), say where, and raise an error (exit code 2)."""
+    """Save a freshly computed run to ``path`` (unless it was saved there already, by the
+    worker); if that fails, keep it in a fallback file (:func:`probmodel.io.fallback_path`), say
+    where, and raise an error (exit code 2)."""
     from probmodel import io
 
+    if run.path is not None and Path(run.path) == Path(path):
+        return Path(path)
     try:
         return run.save(path)
     except Exception as err:  # noqa: BLE001 - whatever failed, the fit must not be lost
@@ -288,7 +291,7 @@ def sampling_inputs(args):
     return scenario, evidence, settings
 
 
-def sample_run(args, inputs=None):
+def sample_run(args, inputs=None, save_to=None):
     """Fit the scenario the arguments ask for (through the warm worker, :mod:`probmodel.worker`),
     saying what it does and how long it took."""
     from probmodel import worker
@@ -302,7 +305,9 @@ def sample_run(args, inputs=None):
     )
     started = time.perf_counter()
     with progress_shown(args) as progress:
-        run = worker.fit(scenario, evidence, settings, progress, on_notice=lambda t: say(args, t))
+        run = worker.fit(
+            scenario, evidence, settings, progress, lambda t: say(args, t), save_to=save_to
+        )
     say(args, f"sampled in {time.perf_counter() - started:.1f} s")
     return run
 

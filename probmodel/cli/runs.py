@@ -146,7 +146,7 @@ def cmd_sample(args) -> int:
     inputs = sampling_inputs(args)
     out = args.out or RESULTS_DIR / f"{inputs[0].name}.nc"
     io.check_output(out, "--out", spec_inputs(*inputs[:2], args.priors))
-    run = sample_run(args, inputs)
+    run = sample_run(args, inputs, save_to=out)
     path = save_run(run, out)
     print_diagnostics(run.diagnostics)
     verdict = flag_diagnostics(run)
@@ -237,7 +237,7 @@ def cmd_run(args) -> int:
             "sample anyway)",
         )
     else:
-        run = sample_run(args, (scenario, evidence, settings))
+        run = sample_run(args, (scenario, evidence, settings), save_to=nc)
         save_run(run, nc, "--out-dir")
     verdict = flag_diagnostics(run)
     print_summary(summary_of(nc, priors_dir=args.priors, run=run))
