@@ -104,14 +104,19 @@ def fit(
 COMPILING = "compiling the model (~20 s; once per process for a configuration)"
 SAMPLING = "sampling (NUTS, draws of all chains incl. tuning)"
 COMPILED_KEPT = 4
-"""Compiled models kept per process (least recently used dropped): a few MB each."""
-_COMPILED: OrderedDict[str, tuple] = OrderedDict()
+"""Compiled models (and PyMC models) kept per process, least recently used dropped: a few MB
+each."""
+_COMPILED: OrderedDict[str, object] = OrderedDict()
+"""nutpie compiled models by :func:`density_key`."""
+_MODELS: OrderedDict[str, object] = OrderedDict()
+"""PyMC models by :func:`model_key`."""
 _COMPILED_LOCK = threading.Lock()
 
 
 def model_key(scenario: Scenario, evidence: list[Record]) -> str:
-    """What a compiled model depends on: the scenario, its priors, the evidence records (values
-    and tables) and the code; not the sampler settings, which only steer NUTS."""
+    """What the PyMC model depends on: the scenario (plan included: the outcome Deterministics),
+    its priors, the evidence records (values and tables) and the code; not the sampler
+    settings, which only steer NUTS."""
     from probmodel import io
 
     meta = run_meta(scenario, evidence, SamplerSettings())
@@ -119,14 +124,35 @@ def model_key(scenario: Scenario, evidence: list[Record]) -> str:
     return io.config_hash(meta)
 
 
+def density_key(scenario: Scenario, evidence: list[Record]) -> str:
+    """What the compiled log density (and nutpie's draws) depend on: the priors, the records as
+    they apply to the plan's fleet, and the code; not the rest of the plan, which enters only
+    the outcome Deterministics (computed from the draws afterwards). Scenarios that differ only
+    in their plan share one compile; ``tests/test_sampling_reuse.py`` checks on every shipped
+    scenario that equal keys mean structurally equal log-density graphs."""
+    from probmodel import io
+
+    meta = run_meta(scenario, evidence, SamplerSettings())
+    return io.config_hash(
+        {
+            "priors": meta["priors"],
+            "evidence": meta["evidence"],
+            "tables": meta["evidence_tables"],
+            "robot_class": scenario.plan.robot_class,
+            "code": meta["code"],
+        }
+    )
+
+
 def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress | None = None):
-    """The PyMC model of ``scenario`` given ``evidence`` and its nutpie compilation, built once
-    per process for a configuration (:func:`model_key`) and then reused.
+    """The PyMC model of ``scenario`` given ``evidence`` (built once per process for a
+    configuration, :func:`model_key`) and its nutpie compilation (compiled once per process for
+    a log density, :func:`density_key`).
 
     nutpie's compile (PyTensor rewrites of the log density and its gradient, then numba) is most
     of a fit's time and cannot be cached on disk in nutpie 0.16 (its numba ``cfunc`` wrappers
-    use dynamic globals), so a process that fits the same configuration again (a re-sample with
-    other settings or seed, the explorer, the tests) pays it once.
+    use dynamic globals), so a process that fits again (a re-sample with other settings or seed,
+    another plan on the same priors and evidence, the explorer, the tests) pays it once.
 
     Returns
     -------
@@ -134,26 +160,36 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
         The model must not be modified: later fits share it.
     """
     report = callback(report)
-    key = model_key(scenario, evidence)
+    key, density = model_key(scenario, evidence), density_key(scenario, evidence)
     with _COMPILED_LOCK:
-        if key in _COMPILED:
-            _COMPILED.move_to_end(key)
+        if key in _MODELS:
+            _MODELS.move_to_end(key)
+            model = _MODELS[key]
+        else:
+            from probmodel.model import build_model
+
+            with stage(report, "building the model"):
+                model = _keep(_MODELS, key, build_model(scenario, evidence))
+        if density in _COMPILED:
+            _COMPILED.move_to_end(density)
             report(COMPILED_REUSED, 1, 1)
-            return _COMPILED[key]
+            return model, _COMPILED[density]
         import nutpie
 
-        from probmodel.model import build_model
-
-        with stage(report, "building the model"):
-            model = build_model(scenario, evidence)
         with stage(report, COMPILING):
             compiled = nutpie.compile_pymc_model(
                 model, backend="numba", var_names=[rv.name for rv in model.free_RVs]
             )
-        _COMPILED[key] = (model, compiled)
-        while len(_COMPILED) > COMPILED_KEPT:
-            _COMPILED.popitem(last=False)
-        return model, compiled
+        return model, _keep(_COMPILED, density, compiled)
+
+
+def _keep(cache: OrderedDict, key: str, value):
+    """Store ``value`` as the most recent entry, dropping the oldest beyond
+    :data:`COMPILED_KEPT`."""
+    cache[key] = value
+    while len(cache) > COMPILED_KEPT:
+        cache.popitem(last=False)
+    return value
 
 
 COMPILED_REUSED = "compiled model reused (built earlier in this process)"
