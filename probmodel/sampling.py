@@ -18,6 +18,7 @@ from collections import OrderedDict
 import numpy as np
 import xarray as xr
 
+from probmodel import forward
 from probmodel.equations import OUTCOMES, description
 from probmodel.evaluate import point_outcomes
 from probmodel.evidence import Record, for_fleet
@@ -76,17 +77,14 @@ def fit(
         with stage(report, f"{settings.prior_draws:,} prior draws"):
             prior = prior_tree(model, scenario, settings.prior_draws, settings.seed + 1)
         with stage(report, "log densities and posterior predictive draws"):
-            pm.stats.compute_log_prior(tree, model=model, progressbar=False)  # psense, update
+            # All draws at once, one compiled function each, cached with the model.
+            draws = tree["posterior"].to_dataset()
+            tree["log_prior"] = xr.DataTree(forward.log_prior(model, draws))  # psense, update
             if evidence:
-                pm.compute_log_likelihood(tree, model=model, progressbar=False)
-                ppc = pm.sample_posterior_predictive(
-                    tree,
-                    model=model,
-                    random_seed=settings.seed + 2,
-                    progressbar=False,
-                    compile_kwargs=FORWARD_COMPILE,
+                tree["log_likelihood"] = xr.DataTree(forward.log_likelihood(model, draws))
+                tree["posterior_predictive"] = xr.DataTree(
+                    forward.predictive(model, draws, settings.seed + 2)
                 )
-                tree["posterior_predictive"] = ppc["posterior_predictive"]
     finally:
         pymc_log.setLevel(level)
     for group in ("prior", "prior_predictive"):
@@ -246,28 +244,23 @@ def _nuts(model, compiled, settings: SamplerSettings, report: Progress, bar: boo
 
 def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:
     """``draws`` of the free variables plus every Deterministic of the model: the study and
-    new-deployment exponents from PyMC's own graph, the outcomes from
+    new-deployment exponents from PyMC's own graph (:func:`probmodel.forward.deterministics`),
+    the outcomes from
     :func:`probmodel.evaluate.draws_outcomes` (the equations the model's Deterministics use,
     evaluated on all draws at once)."""
-    import pymc as pm
-
     from probmodel.evaluate import draws_outcomes
 
     small = [d.name for d in model.deterministics if d.name not in (*OUTCOMES, "cost")]
     if small:
-        latent = pm.compute_deterministics(
-            draws, var_names=small, model=model, progressbar=False, compile_kwargs=FORWARD_COMPILE
-        )
-        draws = draws.merge(latent)
+        draws = draws.merge(forward.deterministics(model, draws, small))
     return draws.merge(draws_outcomes(draws, scenario.plan, scenario.fixed_values()))
 
 
 def prior_tree(model, scenario: Scenario, draws: int, seed: int) -> xr.DataTree:
     """Prior draws of the world parameters and outcomes (``prior``), in NumPy
     (:func:`probmodel.evaluate.prior_draws`), and the evidence they predict
-    (``prior_predictive``), from PyMC's likelihood given those draws."""
-    import pymc as pm
-
+    (``prior_predictive``), from PyMC's likelihood given those draws
+    (:func:`probmodel.forward.predictive`)."""
     from probmodel.evaluate import outcome_dataset, prior_draws
 
     values = prior_draws(scenario, draws, seed)
@@ -279,18 +272,11 @@ def prior_tree(model, scenario: Scenario, draws: int, seed: int) -> xr.DataTree:
     prior = parameters.merge(outcome_dataset({k: v[None, :] for k, v in values.items()},
                                              scenario.plan, dims))  # fmt: skip
     groups = {"prior": prior}
-    observed = [rv.name for rv in model.observed_RVs]
-    if observed:
+    if model.observed_RVs:
+        # The free variables that are not world parameters (study latents, new-deployment
+        # draws) are drawn from their priors, one per draw.
         free = [rv.name for rv in model.free_RVs if rv.name in parameters]
-        predictive = pm.sample_posterior_predictive(
-            xr.DataTree.from_dict({"posterior": parameters[free]}),
-            model=model,
-            var_names=observed,
-            random_seed=seed,
-            progressbar=False,
-            compile_kwargs=FORWARD_COMPILE,
-        )
-        groups["prior_predictive"] = predictive["posterior_predictive"].to_dataset()
+        groups["prior_predictive"] = forward.predictive(model, parameters[free], seed)
     return xr.DataTree.from_dict(groups)
 
 

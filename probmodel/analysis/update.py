@@ -22,7 +22,6 @@ re-sampled with NUTS instead.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 import warnings
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from probmodel import forward
 from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
@@ -389,22 +389,16 @@ def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> 
     variable for the record's kind drawn again from the new model. Prior, prior predictive and
     point values belong to the scenario and stay as they are.
     """
-    import pymc as pm
-
     groups = {name: old[name].to_dataset() for name in old.children}
     posterior = _with_latents(_take(groups["posterior"], index), model, new_latents)
     groups["posterior"] = posterior
-    one = xr.DataTree.from_dict({"posterior": posterior})
-    obs_names = [n for n in EVIDENCE_VARS if n in model.named_vars and record.id in
-                 {record_of(str(c)) for c in model.coords[model.named_vars_to_dims[n][0]]}]
-    quiet = _Quiet()
-    with quiet:
-        log_lik = _dataset(
-            pm.compute_log_likelihood(
-                one, model=model, var_names=obs_names, extend_inferencedata=False,
-                progressbar=False,
-            )
-        )  # fmt: skip
+    obs_names = [
+        n
+        for n in EVIDENCE_VARS
+        if n in model.named_vars
+        and record.id in {record_of(str(c)) for c in model.coords[model.named_vars_to_dims[n][0]]}
+    ]
+    log_lik = forward.log_likelihood(model, posterior, var_names=obs_names)
     ll = _take(groups["log_likelihood"], index) if "log_likelihood" in groups else xr.Dataset()
     for obs_name in obs_names:
         ll = _replace(ll, log_lik[obs_name])
@@ -412,23 +406,13 @@ def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> 
     if "log_prior" in groups:
         lp = _take(groups["log_prior"], index)
         if new_latents:
-            with quiet:
-                fresh = _dataset(
-                    pm.stats.compute_log_prior(
-                        one, model=model, var_names=list(new_latents),
-                        extend_inferencedata=False, progressbar=False,
-                    )
-                )  # fmt: skip
+            fresh = forward.log_prior(model, posterior, var_names=list(new_latents))
             for name in new_latents:
                 lp = _replace(lp, fresh[name])
         groups["log_prior"] = lp
     if "sample_stats" in groups:
         groups["sample_stats"] = _take(groups["sample_stats"], index)
-    with quiet:
-        fresh = pm.sample_posterior_predictive(
-            one, model=model, var_names=obs_names, random_seed=seed + 2,
-            progressbar=False, compile_kwargs=FORWARD_COMPILE,
-        )["posterior_predictive"].to_dataset()  # fmt: skip
+    fresh = forward.predictive(model, posterior, seed + 2, var_names=obs_names)
     if "posterior_predictive" in groups:
         kept = _take(groups["posterior_predictive"], index)
         for obs_name in obs_names:
@@ -477,8 +461,6 @@ def _with_latents(post: xr.Dataset, model, new_latents: dict[str, np.ndarray]) -
     Each latent gains the record's element along its study dimension (or is created); the
     deterministics along a grown dimension (the study exponents) are recomputed from the model.
     """
-    import pymc as pm
-
     shape = (post.sizes["chain"], post.sizes["draw"])
     grown = {
         d for d, labels in model.coords.items() if d in post.dims and post.sizes[d] != len(labels)
@@ -502,11 +484,7 @@ def _with_latents(post: xr.Dataset, model, new_latents: dict[str, np.ndarray]) -
     augmented = xr.Dataset(arrays, attrs=post.attrs)
     missing = [d.name for d in model.deterministics if d.name not in augmented]
     if missing:
-        with _Quiet():
-            computed = pm.compute_deterministics(
-                augmented, var_names=missing, model=model, progressbar=False,
-                compile_kwargs=FORWARD_COMPILE,
-            )  # fmt: skip
+        computed = forward.deterministics(model, augmented, missing)
         augmented = augmented.assign({n: computed[n] for n in missing})
     return augmented
 
@@ -515,19 +493,3 @@ def _new_labels(labels, post: xr.Dataset, dim: str) -> list:
     """The labels of ``dim`` that the old posterior does not have."""
     old = set(post[dim].values.tolist()) if dim in post.dims else set()
     return [x for x in labels if x not in old]
-
-
-def _dataset(obj) -> xr.Dataset:
-    return obj.to_dataset() if isinstance(obj, xr.DataTree) else obj
-
-
-class _Quiet:
-    """Silence PyMC's "Sampling: [...]" notices for a block."""
-
-    def __enter__(self):
-        self.logger = logging.getLogger("pymc")
-        self.level = self.logger.level
-        self.logger.setLevel(logging.WARNING)
-
-    def __exit__(self, *exc):
-        self.logger.setLevel(self.level)
