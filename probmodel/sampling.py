@@ -56,7 +56,6 @@ def fit(
     -------
     Run
     """
-    import pymc as pm
 
     from probmodel.diagnostics import diagnose
 
