@@ -54,7 +54,8 @@ def test_a_fit_through_the_worker_is_the_fit_made_in_process_and_reuses_its_comp
     assert any("started a sampler worker" in n for n in notices), notices
     assert worker.worker_pid() is not None
     assert run.config_hash == small_run.config_hash
-    for group in ("posterior", "sample_stats", "log_likelihood", "prior"):
+    for group in ("posterior", "sample_stats", "log_likelihood", "log_prior", "prior",
+                  "posterior_predictive", "prior_predictive"):  # fmt: skip
         ours, theirs = run.tree[group].to_dataset(), small_run.tree[group].to_dataset()
         for name in theirs.data_vars:
             if theirs[name].dtype == object:  # text (saved as str): compared as text
