@@ -56,7 +56,7 @@ def register(sub, p: Parents) -> None:
         "update", parents=[p.priors, p.strict, p.wide],
         help="add one evidence record to a saved run: PSIS reweighting when reliable, else re-sample",
         description="Add one evidence record to a saved run: PSIS reweighting when reliable "
-        "(seconds), else re-sample the scenario (~1-2.5 min on 2 shared cores, with progress on "
+        "(seconds), else re-sample the scenario (~10 s to 2 min on 2 shared cores, with progress on "
         "stderr).",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
