@@ -300,7 +300,7 @@ def test_a_fit_whose_save_fails_is_kept_and_the_user_told(
 ):
     import probmodel as pmod
     monkeypatch.setenv(pio.CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.setattr("probmodel.cli.runs.sample_run", lambda args, inputs=None: prior_run)
+    monkeypatch.setattr("probmodel.cli.runs.sample_run", lambda args, inputs=None, save_to=None: prior_run)
     target = tmp_path / "results" / "seed-cotrain.nc"
     real_save = pio.save_tree
 
