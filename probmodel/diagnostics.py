@@ -77,24 +77,32 @@ def _extreme(pick, key: str, rows: dict) -> float:
 def diagnose(tree: xr.DataTree) -> Diagnostics:
     """R-hat, bulk/tail ESS for every varying posterior variable, and the divergence count."""
     import arviz as az
+    import xarray as xr
 
     posterior = tree["posterior"].to_dataset()
-    names = [n for n in posterior.data_vars if not is_constant(posterior[n].values)]
-    with warnings.catch_warnings():  # constant elements (a zero cost component) give 0/0
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(tree, var_names=names)
-        ess_bulk = az.ess(tree, var_names=names, method="bulk")
-        ess_tail = az.ess(tree, var_names=names, method="tail")
+    # Every varying element of every variable as one (chain, draw, element) array: ArviZ is
+    # called once per diagnostic, not once per variable (0.8 s -> ~0.2 s on the default run).
+    labels, columns = [], []
+    for name in posterior.data_vars:
+        da = posterior[name].transpose("chain", "draw", ...)
+        values = np.asarray(da.values, dtype=float)
+        flat = values.reshape(values.shape[0], values.shape[1], -1)
+        for k, (_, label) in enumerate(_elements(da)):
+            if not is_constant(flat[:, :, k]):  # a zero cost component, a solved fleet's years
+                labels.append(label)
+                columns.append(flat[:, :, k])
     rows = {}
-    for name in names:
-        for index, label in _elements(posterior[name]):
-            if is_constant(posterior[name].sel(index).values):
-                continue  # a constant (sim compute of a real-only plan, years of a solved fleet)
-            rows[label] = {
-                "r_hat": float(rhat[name].sel(index)),
-                "ess_bulk": float(ess_bulk[name].sel(index)),
-                "ess_tail": float(ess_tail[name].sel(index)),
-            }
+    if columns:
+        stacked = xr.DataArray(np.stack(columns, axis=-1), dims=("chain", "draw", "element"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rhat = np.asarray(az.rhat(stacked))
+            ess_bulk = np.asarray(az.ess(stacked, method="bulk"))
+            ess_tail = np.asarray(az.ess(stacked, method="tail"))
+        rows = {
+            label: {"r_hat": float(r), "ess_bulk": float(b), "ess_tail": float(t)}
+            for label, r, b, t in zip(labels, rhat, ess_bulk, ess_tail, strict=True)
+        }
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else {}
     divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
     n_draws = int(posterior.sizes["chain"] * posterior.sizes["draw"])

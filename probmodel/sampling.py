@@ -10,8 +10,10 @@ diagnostics. Saving stores both in one netCDF file with hashes that :meth:`Run.l
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import threading
+import time
+from collections import OrderedDict
 
 import numpy as np
 import xarray as xr
@@ -54,36 +56,19 @@ def fit(
     -------
     Run
     """
-    import pymc as pm
 
     from probmodel.diagnostics import diagnose
-    from probmodel.model import build_model
 
     settings = settings or SamplerSettings()
     report = callback(progress if callable(progress) else None)
     evidence = for_fleet(evidence, scenario.plan.robot_class)
-    with stage(report, "building the model"):
-        model = build_model(scenario, evidence)
-    free = [rv.name for rv in model.free_RVs]
+    model, compiled = compiled_model(scenario, evidence, report)
     pymc_log = logging.getLogger("pymc")
     level = pymc_log.level
     if progress is not True:
         pymc_log.setLevel(logging.WARNING)  # drop "Sampling: [...]" notices in quiet runs
     try:
-        # Only the free variables go through the sampler: the outcome Deterministics are computed
-        # afterwards from the draws with the same equations (a smaller graph to compile).
-        with _draws_reported(report, settings, forward=callable(progress)):
-            tree = pm.sample(
-                draws=settings.draws,
-                tune=settings.tune,
-                chains=settings.chains,
-                target_accept=settings.target_accept,
-                nuts_sampler="nutpie",
-                random_seed=settings.seed,
-                progressbar=progress is True,
-                var_names=free,
-                model=model,
-            )
+        tree = _nuts(model, compiled, settings, report, bar=progress is True)
         with stage(report, "outcomes of every draw"):
             tree["posterior"] = xr.DataTree(
                 _with_derived(tree["posterior"].to_dataset(), model, scenario)
@@ -113,54 +98,147 @@ def fit(
     return Run(tree=tree, meta=meta)
 
 
-COMPILING = "compiling the model (~15 s)"
+COMPILING = "compiling the model (~20 s; once per process for a configuration)"
 SAMPLING = "sampling (NUTS, draws of all chains incl. tuning)"
+COMPILED_KEPT = 4
+"""Compiled models (and PyMC models) kept per process, least recently used dropped: a few MB
+each."""
+_COMPILED: OrderedDict[str, object] = OrderedDict()
+"""nutpie compiled models by :func:`density_key`."""
+_MODELS: OrderedDict[str, object] = OrderedDict()
+"""PyMC models by :func:`model_key`."""
+_COMPILED_LOCK = threading.Lock()
 
 
-@contextmanager
-def _draws_reported(
-    report: Progress, settings: SamplerSettings, forward: bool = True
-) -> Iterator[None]:
-    """While ``pm.sample`` runs nutpie: report compiling, then the draws finished by all chains.
+def model_key(scenario: Scenario, evidence: list[Record]) -> str:
+    """What the PyMC model depends on: the scenario (plan included: the outcome Deterministics),
+    its priors, the evidence records (values and tables) and the code; not the sampler
+    settings, which only steer NUTS."""
+    from probmodel import io
 
-    PyMC hands nutpie's per-chain progress to its ``NutpieProgressBarManager``; for the time of
-    the call that class is replaced by one that forwards the counts to ``report`` (PyMC has no
-    public hook for it). If a PyMC release renames it, only the compile step is reported.
+    meta = run_meta(scenario, evidence, SamplerSettings())
+    del meta["settings"], meta["version"]
+    return io.config_hash(meta)
+
+
+def density_key(scenario: Scenario, evidence: list[Record]) -> str:
+    """What the compiled log density (and nutpie's draws) depend on: the priors, the records as
+    they apply to the plan's fleet, and the code; not the rest of the plan, which enters only
+    the outcome Deterministics (computed from the draws afterwards). Scenarios that differ only
+    in their plan share one compile; ``tests/test_sampling_reuse.py`` checks on every shipped
+    scenario that equal keys mean structurally equal log-density graphs."""
+    from probmodel import io
+
+    meta = run_meta(scenario, evidence, SamplerSettings())
+    return io.config_hash(
+        {
+            "priors": meta["priors"],
+            "evidence": meta["evidence"],
+            "tables": meta["evidence_tables"],
+            "robot_class": scenario.plan.robot_class,
+            "code": meta["code"],
+        }
+    )
+
+
+def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress | None = None):
+    """The PyMC model of ``scenario`` given ``evidence`` (built once per process for a
+    configuration, :func:`model_key`) and its nutpie compilation (compiled once per process for
+    a log density, :func:`density_key`).
+
+    nutpie's compile (PyTensor rewrites of the log density and its gradient, then numba) is most
+    of a fit's time and cannot be cached on disk in nutpie 0.16 (its numba ``cfunc`` wrappers
+    use dynamic globals), so a process that fits again (a re-sample with other settings or seed,
+    another plan on the same priors and evidence, the explorer, the tests) pays it once.
+
+    Returns
+    -------
+    (pymc.Model, nutpie.compiled_pyhmc.CompiledPyMCModel)
+        The model must not be modified: later fits share it.
     """
-    from pymc.sampling import mcmc
+    report = callback(report)
+    key, density = model_key(scenario, evidence), density_key(scenario, evidence)
+    with _COMPILED_LOCK:
+        if key in _MODELS:
+            _MODELS.move_to_end(key)
+            model = _MODELS[key]
+        else:
+            from probmodel.model import build_model
 
+            with stage(report, "building the model"):
+                model = _keep(_MODELS, key, build_model(scenario, evidence))
+        if density in _COMPILED:
+            _COMPILED.move_to_end(density)
+            report(COMPILED_REUSED, 1, 1)
+            return model, _COMPILED[density]
+        import nutpie
+
+        with stage(report, COMPILING):
+            compiled = nutpie.compile_pymc_model(
+                model, backend="numba", var_names=[rv.name for rv in model.free_RVs]
+            )
+        return model, _keep(_COMPILED, density, compiled)
+
+
+def _keep(cache: OrderedDict, key: str, value):
+    """Store ``value`` as the most recent entry, dropping the oldest beyond
+    :data:`COMPILED_KEPT`."""
+    cache[key] = value
+    while len(cache) > COMPILED_KEPT:
+        cache.popitem(last=False)
+    return value
+
+
+COMPILED_REUSED = "compiled model reused (built earlier in this process)"
+
+
+def draws_forwarder(report: Progress, total: int):
+    """nutpie's ``progress_callback``: reports ``(SAMPLING, draws finished by all chains,
+    total)``, starting at 0, only when the count grows, clipped at ``total``."""
+    done = [0]
+    report(SAMPLING, 0, total)
+
+    def forward(chain_progresses) -> None:
+        finished = min(sum(int(cp.finished_draws) for cp in chain_progresses), total)
+        if finished > done[0]:
+            done[0] = finished
+            report(SAMPLING, finished, total)
+
+    return forward
+
+
+def _nuts(model, compiled, settings: SamplerSettings, report: Progress, bar: bool) -> xr.DataTree:
+    """Run nutpie on the compiled model: the same call, seeds and result as
+    ``pm.sample(nuts_sampler="nutpie")`` (per-chain seeds spawned from ``settings.seed``; the
+    DataTree patched with observed and constant data), without compiling again. Reports the
+    draws finished by all chains while it runs; ``bar`` shows nutpie's own bar instead."""
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+    from pymc.util import get_random_generator
+
+    seeds = [
+        int(r.integers(2**30)) for r in get_random_generator(settings.seed).spawn(settings.chains)
+    ]
     total = settings.chains * (settings.draws + settings.tune)
-    report(COMPILING, 0, 1)
-    original = getattr(mcmc, "NutpieProgressBarManager", None) if forward else None
+    forward = draws_forwarder(report, total)
 
-    class Forward:
-        def __init__(self, *args, **kwargs):
-            report(COMPILING, 1, 1)  # made once the model is compiled, before the first draw
-            self._done = 0
-            report(SAMPLING, 0, total)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, chain_progresses) -> None:
-            done = min(sum(int(cp.finished_draws) for cp in chain_progresses), total)
-            if done > self._done:
-                self._done = done
-                report(SAMPLING, done, total)
-
-    if original is not None:
-        mcmc.NutpieProgressBarManager = Forward
-    try:
-        yield
-    finally:
-        if original is not None:
-            mcmc.NutpieProgressBarManager = original
-    if original is None:
-        report(COMPILING, 1, 1)
+    started = time.time()
+    tree = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=min(os.cpu_count() or 1, settings.chains),
+        seed=seeds[0],
+        target_accept=settings.target_accept,
+        save_warmup=False,
+        store_unconstrained=False,
+        progress_bar=bar,
+        progress_callback=None if bar else forward,
+    )
+    patch_nutpie_idata(tree, model, sampling_time=time.time() - started)
     report(SAMPLING, total, total)
+    return tree
 
 
 def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:

@@ -42,6 +42,9 @@ database): a property test fails on a bug, never on the luck of one CI run."""
 
 TEST_TMP = _private_tmp()
 os.environ["TMPDIR"] = str(TEST_TMP)
+os.environ.setdefault("PROBMODEL_WORKER", "off")
+"""Commands fit in their own process: a test never leaves a sampler worker running
+(tests/test_worker.py starts its own and stops it)."""
 tempfile.tempdir = str(TEST_TMP)
 SHIPPED = ROOT / "priors"
 BROKEN = Path(__file__).resolve().parent / "broken"

@@ -30,7 +30,10 @@ def test_run_repr_is_one_short_line_with_what_matters(saved_good):
 
 
 def test_a_failing_or_unsaved_run_says_so(gating_runs):
-    text = repr(gating_runs["bad"])
+    from probmodel.run import Run
+
+    bad = gating_runs["bad"]  # shared: another test may have saved it (which sets its path)
+    text = repr(Run(tree=bad.tree, meta=bad.meta))
     assert "diagnostics FAILED" in text and text.endswith("not saved>")
 
 

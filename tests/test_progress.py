@@ -94,25 +94,22 @@ def test_voi_and_sweep_report_progress(prior_run, library):
     assert [c[1] for c in calls] == [0, 4, 8, 12, 16, 20, 21]
 
 
-def test_nuts_draws_are_forwarded_while_sampling_and_pymc_is_restored_after():
-    """Without MCMC: the stand-in PyMC builds for nutpie's progress forwards draw counts."""
-    from pymc.sampling import mcmc
+def test_nuts_draws_are_forwarded_while_sampling():
+    """Without MCMC: the callback handed to nutpie reports the draws finished by all chains."""
+    from probmodel.sampling import SAMPLING, draws_forwarder
 
-    from probmodel.run import SamplerSettings
-    from probmodel.sampling import COMPILING, SAMPLING, _draws_reported
-
-    original = mcmc.NutpieProgressBarManager
     calls = []
-    settings = SamplerSettings(draws=10, tune=5, chains=2)
-    with _draws_reported(lambda *c: calls.append(c), settings):
-        manager = mcmc.NutpieProgressBarManager(chains=2, draws=10, progressbar=False)
-        with manager:
-            for finished in ((3, 0), (3, 0), (9, 7), (15, 15)):
-                manager.update([SimpleNamespace(finished_draws=f) for f in finished])
-    assert mcmc.NutpieProgressBarManager is original
-    assert check_protocol(calls) == [COMPILING, SAMPLING]
-    assert [c[1] for c in calls if c[0] == SAMPLING] == [0, 3, 16, 30, 30]
-    assert all(c[2] == 30 for c in calls if c[0] == SAMPLING)  # chains x (draws + tune)
+    forward = draws_forwarder(lambda *c: calls.append(c), total=30)
+    for finished in ((3, 0), (3, 0), (9, 7), (15, 15), (16, 16)):
+        forward([SimpleNamespace(finished_draws=f) for f in finished])
+    assert check_protocol(calls) == [SAMPLING]
+    assert [c[1] for c in calls] == [
+        0,
+        3,
+        16,
+        30,
+    ]  # only growth, clipped at chains x (draws + tune)
+    assert all(c[2] == 30 for c in calls)
 
 
 def test_showing_picks_a_renderer_and_never_guesses_a_bad_value():
@@ -153,7 +150,6 @@ def test_a_long_command_writes_progress_to_stderr_and_only_json_to_stdout(good_f
     assert result["outcome"] == "cost_total_usd"
     assert "probmodel: S1 bootstrap per parameter" in captured.err
     assert "probmodel:" not in captured.out
-
 
 
 def test_quiet_silences_progress(good_file, tmp_path, capsys):

@@ -205,9 +205,13 @@ def test_reweighted_posterior_agrees_with_a_refit(specs, base, cheaper):
 
 @pytest.mark.fit
 def test_sharply_conflicting_record_falls_back_to_sampling(specs, base):
+    from probmodel.sampling import fit
+
     path = write(specs.parent, "absurd-price", measurement("absurd-price", 500.0, 0.01))
-    result = update_run(base, path, priors_dir=specs)
-    assert result.method == "resampled"
+    refits = []
+    refit = lambda *a, **k: refits.append(a[0].name) or fit(*a, **k)  # noqa: E731
+    result = update_run(base, path, priors_dir=specs, refit=refit)
+    assert result.method == "resampled" and refits == ["seed-cotrain"]  # the fitter it was given
     assert result.pareto_k > 0.7
     assert "Pareto k" in result.message and "re-sampled" in result.message
     assert result.run.meta["evidence_ids"][-1] == "absurd-price"

@@ -86,6 +86,7 @@ def update_run(
     seed: int | None = None,
     min_ess: float = MIN_ESS,
     progress: Progress | None = None,
+    refit=None,
 ) -> UpdateResult:
     """Condition a fitted run on one more evidence record, by PSIS reweighting when reliable.
 
@@ -106,6 +107,9 @@ def update_run(
     progress : callable, optional
         ``progress(step, done, total)`` while the record is weighed and, when it comes to that,
         while the scenario is re-sampled (:mod:`probmodel.progress`).
+    refit : callable, optional
+        ``refit(scenario, records, settings, progress=...) -> Run`` for a re-sample (default:
+        :func:`probmodel.sampling.fit` in this process; the CLI passes the warm worker's).
 
     Returns
     -------
@@ -148,7 +152,7 @@ def update_run(
     def resample(reason: str, k: float = math.nan, ess: float = math.nan) -> UpdateResult:
         from probmodel.sampling import fit
 
-        fitted = fit(scenario, records, settings, progress=callback(progress))
+        fitted = (refit or fit)(scenario, records, settings, progress=callback(progress))
         seconds = time.perf_counter() - started
         return UpdateResult(fitted, "resampled", k, ess, seconds, f"{reason}; re-sampled.")
 

@@ -69,7 +69,9 @@ def int_in(low: int, high: int | None = None):
     """An argparse type: an integer from ``low`` to ``high``, else a clean usage error (exit 2)."""
 
     def parse(text: str) -> int:
-        allowed = f"an integer from {low:,} to {high:,}" if high is not None else f"an integer >= {low:,}"
+        allowed = (
+            f"an integer from {low:,} to {high:,}" if high is not None else f"an integer >= {low:,}"
+        )
         try:
             value = int(text.strip().replace("_", ""), 10)
         except ValueError:
@@ -90,7 +92,9 @@ def float_in(low: float, high: float, closed: bool = False):
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number in {where}, got {text[:40]!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"must be a number in {where}, got {text[:40]!r}"
+            ) from None
         inside = low <= value <= high if closed else low < value < high
         if not math.isfinite(value) or not inside:
             raise argparse.ArgumentTypeError(f"must be a number in {where}, got {text[:40]}")
@@ -188,11 +192,15 @@ def parents() -> Parents:
 
 # ------------------------------------------------------------------------------ runs and verdicts
 
+
 def save_run(run, path, option: str = "--out") -> Path:
-    """Save a freshly computed run to ``path``; if that fails, keep it in a fallback file
-    (:func:`probmodel.io.fallback_path`), say where, and raise an error (exit code 2)."""
+    """Save a freshly computed run to ``path`` (unless it was saved there already, by the
+    worker); if that fails, keep it in a fallback file (:func:`probmodel.io.fallback_path`), say
+    where, and raise an error (exit code 2)."""
     from probmodel import io
 
+    if run.path is not None and Path(run.path) == Path(path):
+        return Path(path)
     try:
         return run.save(path)
     except Exception as err:  # noqa: BLE001 - whatever failed, the fit must not be lost
@@ -238,7 +246,9 @@ def flag_verdicts(named: list[tuple[str, dict]]) -> dict:
         return verdicts[0]
     return {
         "ok": all(v["ok"] for v in verdicts),
-        "prior_conflicts": {k: p for v in verdicts for k, p in v.get("prior_conflicts", {}).items()},
+        "prior_conflicts": {
+            k: p for v in verdicts for k, p in v.get("prior_conflicts", {}).items()
+        },
         "runs": verdicts,
     }
 
@@ -281,19 +291,23 @@ def sampling_inputs(args):
     return scenario, evidence, settings
 
 
-def sample_run(args, inputs=None):
-    """Fit the scenario the arguments ask for, saying what it does and how long it took."""
-    from probmodel.sampling import fit
+def sample_run(args, inputs=None, save_to=None):
+    """Fit the scenario the arguments ask for (through the warm worker, :mod:`probmodel.worker`),
+    saying what it does and how long it took."""
+    from probmodel import worker
 
     scenario, evidence, settings = inputs or sampling_inputs(args)
     say(
         args,
         f"sampling {scenario.name}: {args.chains} chains x {args.draws} draws (+{args.tune} tuning), "
-        f"{len(evidence)} evidence records; compiling the model takes ~15 s of it",
+        f"{len(evidence)} evidence records; compiling the model takes ~20 s of it unless the "
+        "sampler worker has compiled it already",
     )
     started = time.perf_counter()
     with progress_shown(args) as progress:
-        run = fit(scenario, evidence, settings, progress=progress)
+        run = worker.fit(
+            scenario, evidence, settings, progress, lambda t: say(args, t), save_to=save_to
+        )
     say(args, f"sampled in {time.perf_counter() - started:.1f} s")
     return run
 
@@ -405,8 +419,13 @@ def echo(text: str, file=None) -> None:
     for line in str(text).split("\n"):
         indent = len(line) - len(line.lstrip(" "))
         lines.append(
-            textwrap.fill(line, width, subsequent_indent=" " * (indent + 2), break_on_hyphens=False,
-                          break_long_words=False)  # fmt: skip
+            textwrap.fill(
+                line,
+                width,
+                subsequent_indent=" " * (indent + 2),
+                break_on_hyphens=False,
+                break_long_words=False,
+            )  # fmt: skip
             if len(line) > width
             else line
         )

@@ -15,6 +15,7 @@ from probmodel.cli.common import (
     float_in,
     progress_shown,
     save_run,
+    say,
     strict_exit,
     table,
 )
@@ -56,7 +57,7 @@ def register(sub, p: Parents) -> None:
         "update", parents=[p.priors, p.strict, p.wide],
         help="add one evidence record to a saved run: PSIS reweighting when reliable, else re-sample",
         description="Add one evidence record to a saved run: PSIS reweighting when reliable "
-        "(seconds), else re-sample the scenario (~1-2.5 min on 2 shared cores, with progress on "
+        "(seconds), else re-sample the scenario (~10 s to 2 min on 2 shared cores, with progress on "
         "stderr).",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
@@ -243,6 +244,7 @@ def cmd_update(args) -> int:
     Prints what was done and why, the time taken and what moved (against the original run), and
     saves the new run to ``--out`` (default: beside RUN, with ``-updated`` added to its name).
     """
+    from probmodel import worker
     from probmodel.analysis.compare import compare_runs
     from probmodel.analysis.update import update_run
     from probmodel.api import load_run
@@ -262,6 +264,7 @@ def cmd_update(args) -> int:
             priors_dir=getattr(args, "priors", None),
             k_threshold=getattr(args, "k_threshold", PARETO_K_RELIABLE),
             progress=progress,
+            refit=lambda *a, **k: worker.fit(*a, **k, on_notice=lambda t: say(args, t)),
         )
     echo(result.message)
     echo(f"({result.method}: took {result.seconds:.1f} s)")

@@ -34,8 +34,9 @@ def register(sub, p: Parents) -> None:
     s = sub.add_parser(
         "run", parents=[p.priors, p.sampling, p.strict, p.wide],
         help="the main job: sample a scenario, print its summary, save results and write a report",
-        description="The main job: sample a scenario (~1-2.5 min on 2 shared cores, ~15 s of it "
-        "compiling; reused when the same fit is saved), print its summary, save the run and "
+        description="The main job: sample a scenario (~45-120 s on 2 shared cores the first time, "
+        "~20-40 s of it compiling; ~10 s when the sampler worker has compiled it already; reused "
+        "when the same fit is saved), print its summary, save the run and "
         "write its HTML report (~30-50 s). Progress on stderr.",
     )  # fmt: skip
     s.add_argument(
@@ -62,8 +63,9 @@ def register(sub, p: Parents) -> None:
     s = sub.add_parser(
         "sample", parents=[p.priors, p.sampling, p.strict, p.wide],
         help="sample prior and posterior, save a run",
-        description="Sample prior and posterior of a scenario and save the run (~1-2.5 min on 2 "
-        "shared cores with the default settings, ~15 s of it compiling). Progress on stderr.",
+        description="Sample prior and posterior of a scenario and save the run (~45-120 s on 2 "
+        "shared cores with the default settings the first time, ~20-40 s of it compiling; ~10 s "
+        "when the sampler worker has compiled it already). Progress on stderr.",
     )  # fmt: skip
     s.add_argument("scenario")
     s.add_argument("--out", type=Path, help="results file (results/SCENARIO.nc)")
@@ -146,7 +148,7 @@ def cmd_sample(args) -> int:
     inputs = sampling_inputs(args)
     out = args.out or RESULTS_DIR / f"{inputs[0].name}.nc"
     io.check_output(out, "--out", spec_inputs(*inputs[:2], args.priors))
-    run = sample_run(args, inputs)
+    run = sample_run(args, inputs, save_to=out)
     path = save_run(run, out)
     print_diagnostics(run.diagnostics)
     verdict = flag_diagnostics(run)
@@ -237,7 +239,7 @@ def cmd_run(args) -> int:
             "sample anyway)",
         )
     else:
-        run = sample_run(args, (scenario, evidence, settings))
+        run = sample_run(args, (scenario, evidence, settings), save_to=nc)
         save_run(run, nc, "--out-dir")
     verdict = flag_diagnostics(run)
     print_summary(summary_of(nc, priors_dir=args.priors, run=run))

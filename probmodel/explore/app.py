@@ -262,14 +262,15 @@ def _record_choices(base: whatif.WhatIfBase) -> dict[str, Any]:
 
 
 def _refit(scenario, records, settings) -> Run:
-    """Re-sample the what-if's scenario with :func:`probmodel.api.fit` (runs on a worker
-    thread)."""
+    """Re-sample the what-if's scenario with :func:`probmodel.api.fit` (runs on a thread): in
+    the warm sampler worker, so compiling and sampling do not hold this process's GIL and a
+    configuration compiled by an earlier command is reused."""
     from probmodel import api
 
     return api.fit(
         scenario, records, draws=settings.draws, tune=settings.tune, chains=settings.chains,
         prior_draws=settings.prior_draws, target_accept=settings.target_accept,
-        seed=settings.seed, progress=False,
+        seed=settings.seed, progress=False, worker=True,
     )  # fmt: skip
 
 
