@@ -148,15 +148,22 @@ reused for every later batch that worker runs (compiling costs ~15 s, a fit unde
 
 
 def _compiled(job: dict[str, Any]):
+    """``(compiled, names, model)``: nutpie's compile of the part of the model NUTS samples
+    (:func:`probmodel.sampling.sampled_model`, as :func:`probmodel.sampling.fit` does), the
+    names of every free variable, and the whole model (to draw the rest)."""
     import nutpie
 
     from probmodel.model import build_model
+    from probmodel.sampling import sampled_model
 
     if job["key"] not in _COMPILED:
         model = build_model(job["scenario"], job["records"])
-        names = parameters_of(model)
+        sampled = sampled_model(model)
+        compiled = nutpie.compile_pymc_model(
+            sampled, var_names=[rv.name for rv in sampled.free_RVs]
+        )
         _COMPILED.clear()
-        _COMPILED[job["key"]] = (nutpie.compile_pymc_model(model, var_names=names), names)
+        _COMPILED[job["key"]] = (compiled, parameters_of(model), model)
     return _COMPILED[job["key"]]
 
 
@@ -170,7 +177,9 @@ def fit_batch(job: dict[str, Any], batch: dict[str, Any]) -> dict[str, Any]:
     import arviz as az
     import nutpie
 
-    compiled, names = _compiled(job)
+    from probmodel.sampling import join_unsampled
+
+    compiled, names, model = _compiled(job)
     s: SBCSettings = job["settings"]
     index = list(batch["index"])
     ranks = {name: [] for name in names}
@@ -189,15 +198,17 @@ def fit_batch(job: dict[str, Any], batch: dict[str, Any]) -> dict[str, Any]:
             target_accept=s.target_accept,
             progress_bar=False,
         )
-        posterior = trace["posterior"]
+        # The free variables the evidence does not reach, drawn as a fit draws them: their
+        # ranks check that joining (exactly uniform if it is right).
+        posterior = join_unsampled(trace["posterior"].to_dataset(), model, [s.seed + 1 + i, 3])
         for name in names:
             da = posterior[name]
             pooled = da.values.reshape(s.chains * s.draws, *da.shape[2:])[keep]
             ranks[name].append((pooled < batch["known"][name][j]).sum(axis=0))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            rhat = az.rhat(trace, var_names=names)
-            ess = az.ess(trace, var_names=names, method="bulk")
+            rhat = az.rhat(posterior, var_names=names)
+            ess = az.ess(posterior, var_names=names, method="bulk")
         stats["divergences"].append(int(trace["sample_stats"]["diverging"].values.sum()))
         stats["max_rhat"].append(max(float(np.nanmax(rhat[n].values)) for n in names))
         stats["min_ess_bulk"].append(min(float(np.nanmin(ess[n].values)) for n in names))

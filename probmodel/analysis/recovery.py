@@ -109,6 +109,7 @@ def recovery_coverage(
     import nutpie
 
     from probmodel.model import EVIDENCE_VARS, build_model
+    from probmodel.sampling import join_unsampled, sampled_model
 
     if not isinstance(n_sims, int) or n_sims < 2:
         raise InvalidArgumentError(f"n_sims = {n_sims!r}: must be an integer >= 2.")
@@ -141,7 +142,10 @@ def recovery_coverage(
     clipped = clipped_all[:n_sims]
 
     t1 = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
+    sampled = sampled_model(model)  # as a fit samples it; the rest is joined below
+    compiled = nutpie.compile_pymc_model(
+        sampled, var_names=[rv.name for rv in sampled.free_RVs]
+    )
     seconds["compile"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -162,11 +166,12 @@ def recovery_coverage(
             target_accept=target_accept,
         )
         divergences[i] = int(trace["sample_stats"]["diverging"].values.sum())
+        posterior = join_unsampled(trace["posterior"].to_dataset(), model, [seed + 1 + i, 3])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            rhat = az.rhat(trace, var_names=list(parameters))
+            rhat = az.rhat(posterior, var_names=list(parameters))
         max_rhat[i] = max(float(np.max(rhat[name].values)) for name in parameters)
-        _, post = _flatten(trace["posterior"], parameters)  # (chain*draw, parameter)
+        _, post = _flatten(posterior, parameters)  # (chain*draw, parameter)
         lower[i], upper[i] = np.quantile(post, [lo_q, hi_q], axis=0)
         post_mean[i], post_sd[i] = post.mean(axis=0), post.std(axis=0, ddof=1)
         pit[i] = (post < known[i]).mean(axis=0)
