@@ -109,6 +109,7 @@ def recovery_coverage(
     import nutpie
 
     from probmodel.model import EVIDENCE_VARS, build_model
+    from probmodel import forward
     from probmodel.sampling import join_unsampled, sampled_model
 
     if not isinstance(n_sims, int) or n_sims < 2:
@@ -167,6 +168,9 @@ def recovery_coverage(
         )
         divergences[i] = int(trace["sample_stats"]["diverging"].values.sum())
         posterior = join_unsampled(trace["posterior"].to_dataset(), model, [seed + 1 + i, 3])
+        derived = [p for p in parameters if p not in posterior.data_vars]
+        if derived:  # Deterministics (study exponents): from the joined draws
+            posterior = posterior.merge(forward.deterministics(model, posterior, derived))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             rhat = az.rhat(posterior, var_names=list(parameters))
