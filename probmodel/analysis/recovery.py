@@ -108,8 +108,8 @@ def recovery_coverage(
     import arviz as az
     import nutpie
 
-    from probmodel.model import EVIDENCE_VARS, build_model
     from probmodel import forward
+    from probmodel.model import EVIDENCE_VARS, build_model
     from probmodel.sampling import join_unsampled, sampled_model
 
     if not isinstance(n_sims, int) or n_sims < 2:
