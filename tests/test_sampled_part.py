@@ -134,3 +134,44 @@ def test_the_joined_posterior_is_the_posterior_of_nuts_on_the_whole_model():
     assert not failures, failures
     # and the left-out variables did leave NUTS: fewer dimensions than the whole model
     assert len(sampled_model(model).free_RVs) < len(names)
+
+
+DRAWS_OF_A_FIT = """
+import hashlib, sys
+import numpy as np
+from probmodel import api
+from probmodel.sampling import SamplerSettings, fit
+scenario = api.load_scenario("seed-cotrain")
+records = [r for r in api.load_evidence(scenario) if r.id in sys.argv[1:]]
+run = fit(scenario, records, SamplerSettings(draws=50, tune=50, chains=2, prior_draws=10, seed=4))
+post = run.tree["posterior"].to_dataset()
+print(hashlib.sha256(b"".join(np.ascontiguousarray(post[n].values).tobytes()
+                              for n in sorted(post.data_vars))).hexdigest())
+"""
+
+
+@pytest.mark.fit
+def test_a_seed_draws_the_same_chains_whether_the_compile_caches_are_cold_or_warm(tmp_path):
+    """With numba's ``fastmath`` (PyTensor's default) a fit compiled with empty caches drew
+    other chains than one compiled with warm caches; :data:`probmodel.sampling.NUMBA_FASTMATH`
+    turns it off. Two processes with the same fresh cache folders: the first compiles everything
+    (cold), the second loads numba's and PyTensor's caches (warm). Deterministic: no band."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'pytensor'}",
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+    }
+    hashes = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", DRAWS_OF_A_FIT, *RECORDS],
+            env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        hashes.append(done.stdout.strip().splitlines()[-1])
+    assert any((tmp_path / "pytensor").rglob("*.nbc"))  # numba pieces cached: the second was warm
+    assert hashes[0] == hashes[1]

@@ -151,17 +151,12 @@ def _compiled(job: dict[str, Any]):
     """``(compiled, names, model)``: nutpie's compile of the part of the model NUTS samples
     (:func:`probmodel.sampling.sampled_model`, as :func:`probmodel.sampling.fit` does), the
     names of every free variable, and the whole model (to draw the rest)."""
-    import nutpie
-
     from probmodel.model import build_model
-    from probmodel.sampling import sampled_model
+    from probmodel.sampling import compile_nuts, sampled_model
 
     if job["key"] not in _COMPILED:
         model = build_model(job["scenario"], job["records"])
-        sampled = sampled_model(model)
-        compiled = nutpie.compile_pymc_model(
-            sampled, var_names=[rv.name for rv in sampled.free_RVs]
-        )
+        compiled = compile_nuts(sampled_model(model))
         _COMPILED.clear()
         _COMPILED[job["key"]] = (compiled, parameters_of(model), model)
     return _COMPILED[job["key"]]

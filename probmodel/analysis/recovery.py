@@ -110,7 +110,7 @@ def recovery_coverage(
 
     from probmodel import forward
     from probmodel.model import EVIDENCE_VARS, build_model
-    from probmodel.sampling import join_unsampled, sampled_model
+    from probmodel.sampling import compile_nuts, join_unsampled, sampled_model
 
     if not isinstance(n_sims, int) or n_sims < 2:
         raise InvalidArgumentError(f"n_sims = {n_sims!r}: must be an integer >= 2.")
@@ -143,10 +143,7 @@ def recovery_coverage(
     clipped = clipped_all[:n_sims]
 
     t1 = time.perf_counter()
-    sampled = sampled_model(model)  # as a fit samples it; the rest is joined below
-    compiled = nutpie.compile_pymc_model(
-        sampled, var_names=[rv.name for rv in sampled.free_RVs]
-    )
+    compiled = compile_nuts(sampled_model(model))  # as a fit samples it; the rest joined below
     seconds["compile"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()

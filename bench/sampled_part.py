@@ -1,0 +1,81 @@
+"""Benchmark: NUTS on the part of the model the evidence reaches vs on the whole model.
+
+    .venv/bin/python bench/sampled_part.py [REPEATS]
+
+seed-cotrain with the shipped evidence at the default sampler settings (4 chains x 1,000 draws
+after 1,500 tuning steps, target acceptance 0.98). Each repeat runs two fresh processes,
+interleaved: one compiles and samples :func:`probmodel.sampling.sampled_model` (what a fit does
+now), the other the whole model (what a fit did before). Prints, per process, nutpie's compile
+time, NUTS time, the number of free variables, the mean leapfrog steps per draw, divergences and
+the smallest bulk ESS of the sampled variables; then medians (default 5 repeats) and the ratios.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+root = Path(__file__).resolve().parents[1]
+repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+
+CHILD = """
+import json, sys, time
+import arviz as az
+import nutpie
+import probmodel.api as api
+from probmodel.evidence import for_fleet
+from probmodel.model import build_model
+from probmodel.sampling import SamplerSettings, sampled_model
+
+s = SamplerSettings()
+scenario = api.load_scenario("seed-cotrain")
+records = for_fleet(api.load_evidence(scenario), scenario.plan.robot_class)
+model = build_model(scenario, records)
+if sys.argv[1] == "part":
+    model = sampled_model(model)
+names = [rv.name for rv in model.free_RVs]
+t = time.perf_counter()
+compiled = nutpie.compile_pymc_model(model, backend="numba", var_names=names)
+compile_s = time.perf_counter() - t
+t = time.perf_counter()
+tree = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=2, seed=s.seed,
+                     target_accept=s.target_accept, progress_bar=False)
+nuts_s = time.perf_counter() - t
+ess = az.ess(tree, method="bulk")
+print(json.dumps({
+    "compile": compile_s, "nuts": nuts_s, "free": len(names),
+    "steps": float(tree.sample_stats.n_steps.mean()),
+    "divergences": int(tree.sample_stats.diverging.sum()),
+    "min_ess_bulk": float(min(float(ess[n].min()) for n in names)),
+}))
+"""
+
+
+def child(kind: str) -> dict:
+    done = subprocess.run(
+        [str(root / ".venv/bin/python"), "-c", CHILD, kind],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {repeats} repeats")
+results = {"part": [], "whole": []}
+for i in range(repeats):
+    for kind in ("part", "whole"):
+        r = child(kind)
+        results[kind].append(r)
+        print(f"{kind:5s} ({i + 1}): compile {r['compile']:.1f} s, NUTS {r['nuts']:.2f} s, "
+              f"{r['free']} free variables, {r['steps']:.1f} steps/draw, "
+              f"{r['divergences']} divergences, min bulk ESS {r['min_ess_bulk']:.0f}")  # fmt: skip
+print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+med = {k: {m: statistics.median(r[m] for r in v) for m in ("compile", "nuts")}
+       for k, v in results.items()}  # fmt: skip
+print(
+    f"SUMMARY medians of {repeats}: compile part {med['part']['compile']:.1f} s vs whole "
+    f"{med['whole']['compile']:.1f} s ({med['whole']['compile'] / med['part']['compile']:.2f}x); "
+    f"NUTS part {med['part']['nuts']:.2f} s vs whole {med['whole']['nuts']:.2f} s "
+    f"({med['whole']['nuts'] / med['part']['nuts']:.2f}x)"
+)
