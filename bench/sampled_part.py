@@ -1,13 +1,16 @@
-"""Benchmark: NUTS on the part of the model the evidence reaches vs on the whole model.
+"""Benchmark: NUTS on the part of the model the evidence reaches vs on the whole model, and
+the cost of compiling without numba's fastmath.
 
     .venv/bin/python bench/sampled_part.py [REPEATS]
 
 seed-cotrain with the shipped evidence at the default sampler settings (4 chains x 1,000 draws
-after 1,500 tuning steps, target acceptance 0.98). Each repeat runs two fresh processes,
-interleaved: one compiles and samples :func:`probmodel.sampling.sampled_model` (what a fit does
-now), the other the whole model (what a fit did before). Prints, per process, nutpie's compile
-time, NUTS time, the number of free variables, the mean leapfrog steps per draw, divergences and
-the smallest bulk ESS of the sampled variables; then medians (default 5 repeats) and the ratios.
+after 1,500 tuning steps, target acceptance 0.98). Each repeat runs three fresh processes,
+interleaved: ``part`` compiles as fits do (:func:`probmodel.sampling.compile_nuts`, no fastmath)
+and samples :func:`probmodel.sampling.sampled_model` (what a fit does now); ``whole`` the same
+on the whole model (what a fit did before); ``part+fastmath`` the part with numba's fastmath
+(PyTensor's default, which fits no longer use). Prints, per process, nutpie's compile time,
+NUTS time, the number of free variables, the mean leapfrog steps per draw, divergences and the
+smallest bulk ESS of the sampled variables; then medians (default 5 repeats) and the ratios.
 """
 
 import json
@@ -27,17 +30,20 @@ import nutpie
 import probmodel.api as api
 from probmodel.evidence import for_fleet
 from probmodel.model import build_model
-from probmodel.sampling import SamplerSettings, sampled_model
+from probmodel.sampling import SamplerSettings, compile_nuts, sampled_model
 
 s = SamplerSettings()
 scenario = api.load_scenario("seed-cotrain")
 records = for_fleet(api.load_evidence(scenario), scenario.plan.robot_class)
 model = build_model(scenario, records)
-if sys.argv[1] == "part":
+if sys.argv[1].startswith("part"):
     model = sampled_model(model)
+if sys.argv[1] == "part+fastmath":
+    import probmodel.sampling
+    probmodel.sampling.NUMBA_FASTMATH = True
 names = [rv.name for rv in model.free_RVs]
 t = time.perf_counter()
-compiled = nutpie.compile_pymc_model(model, backend="numba", var_names=names)
+compiled = compile_nuts(model)  # as fits compile (numba, no fastmath)
 compile_s = time.perf_counter() - t
 t = time.perf_counter()
 tree = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=2, seed=s.seed,
@@ -62,12 +68,12 @@ def child(kind: str) -> dict:
 
 
 print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {repeats} repeats")
-results = {"part": [], "whole": []}
+results = {"part": [], "whole": [], "part+fastmath": []}
 for i in range(repeats):
-    for kind in ("part", "whole"):
+    for kind in results:
         r = child(kind)
         results[kind].append(r)
-        print(f"{kind:5s} ({i + 1}): compile {r['compile']:.1f} s, NUTS {r['nuts']:.2f} s, "
+        print(f"{kind:13s} ({i + 1}): compile {r['compile']:.1f} s, NUTS {r['nuts']:.2f} s, "
               f"{r['free']} free variables, {r['steps']:.1f} steps/draw, "
               f"{r['divergences']} divergences, min bulk ESS {r['min_ess_bulk']:.0f}")  # fmt: skip
 print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -77,5 +83,6 @@ print(
     f"SUMMARY medians of {repeats}: compile part {med['part']['compile']:.1f} s vs whole "
     f"{med['whole']['compile']:.1f} s ({med['whole']['compile'] / med['part']['compile']:.2f}x); "
     f"NUTS part {med['part']['nuts']:.2f} s vs whole {med['whole']['nuts']:.2f} s "
-    f"({med['whole']['nuts'] / med['part']['nuts']:.2f}x)"
+    f"({med['whole']['nuts'] / med['part']['nuts']:.2f}x); with fastmath: compile "
+    f"{med['part+fastmath']['compile']:.1f} s, NUTS {med['part+fastmath']['nuts']:.2f} s"
 )
