@@ -177,11 +177,11 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
 
 NUMBA_FASTMATH = False
 """PyTensor's numba backend compiles with ``fastmath`` by default, and then the draws of a seed
-depend on whether numba's on-disk cache held the compiled pieces: measured on seed-cotrain, a
-fit compiled with empty caches and one compiled with warm caches drew different chains (every
-variable differed), so a first run and a re-sample of the same seed disagreed. Without
-``fastmath`` the two are bit for bit the same (``tests/test_sampled_part.py``), at no measured
-cost in NUTS time (4.6-4.8 s vs 5.5-6.6 s with it, one run each, load ~1.5)."""
+depend on whether PyTensor's on-disk numba cache held the compiled pieces: measured on
+seed-cotrain, a fit compiled with empty caches and one compiled with warm caches drew different
+chains (every variable differed), so a first run and a re-sample of the same seed disagreed.
+Without ``fastmath`` the two are bit for bit the same (``tests/test_sampled_part.py``), for ~4%
+of NUTS time (``bench/sampled_part.py``: 5.84 s vs 5.60 s with it, medians of 3, within noise)."""
 
 
 def compile_nuts(model):

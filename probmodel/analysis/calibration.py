@@ -194,7 +194,7 @@ def fit_batch(job: dict[str, Any], batch: dict[str, Any]) -> dict[str, Any]:
             progress_bar=False,
         )
         # The free variables the evidence does not reach, drawn as a fit draws them: their
-        # ranks check that joining (exactly uniform if it is right).
+        # ranks check the joining (exactly uniform when it is right).
         posterior = join_unsampled(trace["posterior"].to_dataset(), model, [s.seed + 1 + i, 3])
         for name in names:
             da = posterior[name]
