@@ -229,6 +229,14 @@ def join_unsampled(draws: xr.Dataset, model, seed) -> xr.Dataset:
     return joined[order + [n for n in joined.data_vars if n not in order]]
 
 
+def forget_compiled() -> None:
+    """Drop this process's built and compiled models: the next fit builds and compiles again,
+    as in a new process (for benchmarks that time what a first fit of a configuration costs)."""
+    with _COMPILED_LOCK:
+        _COMPILED.clear()
+        _MODELS.clear()
+
+
 def _keep(cache: OrderedDict, key: str, value):
     """Store ``value`` as the most recent entry, dropping the oldest beyond
     :data:`COMPILED_KEPT`."""
