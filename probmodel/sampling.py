@@ -273,9 +273,8 @@ def _nuts(model, compiled, settings: SamplerSettings, report: Progress, bar: boo
     from pymc.backends.arviz import patch_nutpie_idata
     from pymc.util import get_random_generator
 
-    seeds = [
-        int(r.integers(2**30)) for r in get_random_generator(settings.seed).spawn(settings.chains)
-    ]
+    # pm.sample spawns one generator per chain and gives nutpie the first one's integer.
+    seed = int(get_random_generator(settings.seed).spawn(settings.chains)[0].integers(2**30))
     total = settings.chains * (settings.draws + settings.tune)
     forward = draws_forwarder(report, total)
 
@@ -286,7 +285,7 @@ def _nuts(model, compiled, settings: SamplerSettings, report: Progress, bar: boo
         tune=settings.tune,
         chains=settings.chains,
         cores=min(os.cpu_count() or 1, settings.chains),
-        seed=seeds[0],
+        seed=seed,
         target_accept=settings.target_accept,
         save_warmup=False,
         store_unconstrained=False,
