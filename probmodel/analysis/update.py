@@ -301,7 +301,9 @@ def _record_log_likelihood(scenario, record, post: xr.Dataset, rng):
     drawn = {
         name: np.asarray(
             pm.draw(
-                change_dist_size(solo[name], new_size=(n * inner,), expand=True), random_seed=rng
+                change_dist_size(solo[name], new_size=(n * inner,), expand=True),
+                random_seed=rng,
+                **FORWARD_COMPILE,  # not PyTensor's default, numba: ~10 s of compile each
             )
         )
         for name in latent_names
