@@ -1,14 +1,16 @@
 """Benchmark: NUTS on the part of the model the evidence reaches vs on the whole model, and
-the cost of compiling without numba's fastmath.
+what compiling without numba's fastmath and without PyTensor's inplace rewrite costs or saves.
 
-    .venv/bin/python bench/sampled_part.py [REPEATS]
+    .venv/bin/python bench/sampled_part.py [REPEATS] [KIND,KIND,...]
 
 seed-cotrain with the shipped evidence at the default sampler settings (4 chains x 1,000 draws
 after 1,500 tuning steps, target acceptance 0.98). Each repeat runs three fresh processes,
 interleaved: ``part`` compiles as fits do (:func:`probmodel.sampling.compile_nuts`, no fastmath)
 and samples :func:`probmodel.sampling.sampled_model` (what a fit does now); ``whole`` the same
 on the whole model (what a fit did before); ``part+fastmath`` the part with numba's fastmath
-(PyTensor's default, which fits no longer use). Prints, per process, nutpie's compile time,
+(PyTensor's default, which fits no longer use); ``part+inplace`` the part with PyTensor's
+``inplace_elemwise`` rewrite (its default, which fits leave out:
+:data:`probmodel.sampling.NUTS_EXCLUDED_REWRITES`). KINDS picks some (default: all). Prints, per process, nutpie's compile time,
 NUTS time, the number of free variables, the mean leapfrog steps per draw, divergences and the
 smallest bulk ESS of the sampled variables; then medians (default 5 repeats) and the ratios.
 """
@@ -22,6 +24,9 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
 repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+KINDS = ("part", "whole", "part+fastmath", "part+inplace")
+kinds = sys.argv[2].split(",") if len(sys.argv) > 2 else KINDS
+assert set(kinds) <= set(KINDS) and "part" in kinds, f"kinds: some of {KINDS}, with part"
 
 CHILD = """
 import json, sys, time
@@ -38,12 +43,14 @@ records = for_fleet(api.load_evidence(scenario), scenario.plan.robot_class)
 model = build_model(scenario, records)
 if sys.argv[1].startswith("part"):
     model = sampled_model(model)
+import probmodel.sampling
 if sys.argv[1] == "part+fastmath":
-    import probmodel.sampling
     probmodel.sampling.NUMBA_FASTMATH = True
+if sys.argv[1] == "part+inplace":
+    probmodel.sampling.NUTS_EXCLUDED_REWRITES = ()
 names = [rv.name for rv in model.free_RVs]
 t = time.perf_counter()
-compiled = compile_nuts(model)  # as fits compile (numba, no fastmath)
+compiled = compile_nuts(model)  # as fits compile (numba, no fastmath, no inplace rewrite)
 compile_s = time.perf_counter() - t
 t = time.perf_counter()
 tree = nutpie.sample(compiled, draws=s.draws, tune=s.tune, chains=s.chains, cores=2, seed=s.seed,
@@ -68,7 +75,7 @@ def child(kind: str) -> dict:
 
 
 print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {repeats} repeats")
-results = {"part": [], "whole": [], "part+fastmath": []}
+results = {kind: [] for kind in kinds}
 for i in range(repeats):
     for kind in results:
         r = child(kind)
@@ -79,10 +86,10 @@ for i in range(repeats):
 print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 med = {k: {m: statistics.median(r[m] for r in v) for m in ("compile", "nuts")}
        for k, v in results.items()}  # fmt: skip
-print(
-    f"SUMMARY medians of {repeats}: compile part {med['part']['compile']:.1f} s vs whole "
-    f"{med['whole']['compile']:.1f} s ({med['whole']['compile'] / med['part']['compile']:.2f}x); "
-    f"NUTS part {med['part']['nuts']:.2f} s vs whole {med['whole']['nuts']:.2f} s "
-    f"({med['whole']['nuts'] / med['part']['nuts']:.2f}x); with fastmath: compile "
-    f"{med['part+fastmath']['compile']:.1f} s, NUTS {med['part+fastmath']['nuts']:.2f} s"
-)
+base = med["part"]
+print(f"SUMMARY medians of {repeats}: part (as fits) compile {base['compile']:.1f} s, "
+      f"NUTS {base['nuts']:.2f} s")  # fmt: skip
+for kind in (k for k in kinds if k != "part"):
+    m = med[kind]
+    print(f"SUMMARY {kind}: compile {m['compile']:.1f} s ({m['compile'] / base['compile']:.2f}x "
+          f"part), NUTS {m['nuts']:.2f} s ({m['nuts'] / base['nuts']:.2f}x part)")  # fmt: skip
