@@ -4,14 +4,14 @@ what compiling without numba's fastmath and without PyTensor's inplace rewrite c
     .venv/bin/python bench/sampled_part.py [REPEATS] [KIND,KIND,...]
 
 seed-cotrain with the shipped evidence at the default sampler settings (4 chains x 1,000 draws
-after 1,500 tuning steps, target acceptance 0.98). Each repeat runs three fresh processes,
+after 1,500 tuning steps, target acceptance 0.98). Each repeat runs one fresh process per kind,
 interleaved: ``part`` compiles as fits do (:func:`probmodel.sampling.compile_nuts`, no fastmath)
 and samples :func:`probmodel.sampling.sampled_model` (what a fit does now); ``whole`` the same
 on the whole model (what a fit did before); ``part+fastmath`` the part with numba's fastmath
 (PyTensor's default, which fits no longer use); ``part+inplace`` the part with PyTensor's
 ``inplace_elemwise`` rewrite (its default, which fits leave out:
-:data:`probmodel.sampling.NUTS_EXCLUDED_REWRITES`). KINDS picks some (default: all). Prints, per process, nutpie's compile time,
-NUTS time, the number of free variables, the mean leapfrog steps per draw, divergences and the
+:data:`probmodel.sampling.NUTS_EXCLUDED_REWRITES`). KINDS picks some, ``part`` among them
+(default: all). Prints, per process, nutpie's compile time, NUTS time, the number of free variables, the mean leapfrog steps per draw, divergences and the
 smallest bulk ESS of the sampled variables; then medians (default 5 repeats) and the ratios.
 """
 

@@ -12,9 +12,10 @@ load average before and after:
   dropped before each (:func:`probmodel.sampling.forget_compiled`);
 - the re-sample with that compile already paid (the same fit again in the process: what a warm
   worker that had compiled exactly this configuration would do), the harder baseline.
- Prints both wall times, their ratio, the Pareto k and
-importance ESS of the update, and a one-line summary to paste into ``bench/RESULTS.md``. The fit
-settings default to ``fit``'s; smaller ones are for trying the script out.
+
+Prints the wall times, the ratios, the Pareto k and importance ESS of the update, and a one-line
+summary to paste into ``bench/RESULTS.md``. The fit settings default to ``fit``'s; smaller ones are
+for trying the script out.
 """
 
 import argparse

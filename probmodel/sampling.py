@@ -201,9 +201,10 @@ def compile_nuts(model):
     import pytensor
     from pytensor.compile import mode as modes
 
-    numba_mode = modes.predefined_modes["NUMBA"]
     with _COMPILE_LOCK, pytensor.config.change_flags(numba__fastmath=NUMBA_FASTMATH):
-        # nutpie asks for PyTensor's mode by the name "NUMBA"; it is swapped for the compile.
+        # nutpie asks for PyTensor's mode by the name "NUMBA"; it is swapped for the compile
+        # (read under the lock, so a concurrent compile never takes the swapped one for PyTensor's).
+        numba_mode = modes.predefined_modes["NUMBA"]
         if NUTS_EXCLUDED_REWRITES:
             modes.predefined_modes["NUMBA"] = numba_mode.excluding(*NUTS_EXCLUDED_REWRITES)
         try:

@@ -303,7 +303,7 @@ def _record_log_likelihood(scenario, record, post: xr.Dataset, rng):
             pm.draw(
                 change_dist_size(solo[name], new_size=(n * inner,), expand=True),
                 random_seed=rng,
-                **FORWARD_COMPILE,  # not PyTensor's default, numba: ~10 s of compile each
+                **FORWARD_COMPILE,  # not PyTensor's default, numba: 1.3 s vs 0.05 s on first use
             )
         )
         for name in latent_names
