@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from probmodel import forward
+from probmodel.compiling import compile_nuts
 from probmodel.equations import OUTCOMES, description
 from probmodel.evaluate import point_outcomes
 from probmodel.evidence import Record, for_fleet
@@ -146,9 +147,9 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
     a log density, :func:`density_key`).
 
     nutpie's compile (PyTensor rewrites of the log density and its gradient, then numba) is most
-    of a fit's time and cannot be cached on disk in nutpie 0.16 (its numba ``cfunc`` wrappers
-    use dynamic globals), so a process that fits again (a re-sample with other settings or seed,
-    another plan on the same priors and evidence, the explorer, the tests) pays it once.
+    of a fit's time. Its numba part is cached on disk (:mod:`probmodel.compiling`), its rewrites
+    are not, so a process that fits again (a re-sample with other settings or seed, another plan
+    on the same priors and evidence, the explorer, the tests) pays the compile once.
 
     Returns
     -------
@@ -173,50 +174,6 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
         with stage(report, COMPILING):
             compiled = compile_nuts(sampled_model(model))
         return model, _keep(_COMPILED, density, compiled)
-
-
-NUMBA_FASTMATH = False
-"""PyTensor's numba backend compiles with ``fastmath`` by default, and then the draws of a seed
-depend on whether PyTensor's on-disk numba cache held the compiled pieces: measured on
-seed-cotrain, a fit compiled with empty caches and one compiled with warm caches drew different
-chains (every variable differed), so a first run and a re-sample of the same seed disagreed.
-Without ``fastmath`` the two are bit for bit the same (``tests/test_sampled_part.py``), for ~4%
-of NUTS time (``bench/sampled_part.py``: 5.84 s vs 5.60 s with it, medians of 3, within noise)."""
-
-
-NUTS_EXCLUDED_REWRITES: tuple[str, ...] = ("inplace_elemwise",)
-"""PyTensor rewrites left out of the NUMBA mode nutpie compiles the log density with.
-``inplace_elemwise`` (reusing an input's memory for an elementwise result) validates every
-candidate against the whole graph: on seed-cotrain it was 3.6 s of the 9.2 s of rewrites, while
-the arrays it saves allocating are scalars and short vectors. Measured by ``bench/sampled_part.py
-5 part,part+inplace`` (fresh processes, interleaved, medians of 5, load 0.5-1.2): compile 19.0 s
-without it vs 22.2 s with it, NUTS 6.43 s vs 6.73 s, and the same draws (equal steps and ESS)."""
-
-
-def compile_nuts(model):
-    """nutpie's numba compile of ``model`` for NUTS, storing only its free variables, without
-    ``fastmath`` (:data:`NUMBA_FASTMATH`) or the rewrites of :data:`NUTS_EXCLUDED_REWRITES`.
-    Fits, SBC and recovery all compile with it."""
-    import nutpie
-    import pytensor
-    from pytensor.compile import mode as modes
-
-    with _COMPILE_LOCK, pytensor.config.change_flags(numba__fastmath=NUMBA_FASTMATH):
-        # nutpie asks for PyTensor's mode by the name "NUMBA"; it is swapped for the compile
-        # (read under the lock, so a concurrent compile never takes the swapped one for PyTensor's).
-        numba_mode = modes.predefined_modes["NUMBA"]
-        if NUTS_EXCLUDED_REWRITES:
-            modes.predefined_modes["NUMBA"] = numba_mode.excluding(*NUTS_EXCLUDED_REWRITES)
-        try:
-            return nutpie.compile_pymc_model(
-                model, backend="numba", var_names=[rv.name for rv in model.free_RVs]
-            )
-        finally:
-            modes.predefined_modes["NUMBA"] = numba_mode
-
-
-_COMPILE_LOCK = threading.Lock()
-"""One nutpie compile at a time per process (the NUMBA mode is swapped while it runs)."""
 
 
 def sampled_model(model):

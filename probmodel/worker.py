@@ -1,7 +1,8 @@
 """A warm sampler: a background process that keeps compiled models between commands.
 
 Compiling the model (PyTensor's rewrites of the log density and its gradient, then numba) is
-most of a fit's time, and nutpie 0.16 cannot cache it on disk. ``probmodel run`` and
+most of a fit's time; its numba part is cached on disk (:mod:`probmodel.compiling`), its
+rewrites cannot be. ``probmodel run`` and
 ``probmodel sample`` therefore hand the fit to a worker process of the same code that keeps the
 models it compiled (:func:`probmodel.sampling.compiled_model`) and exits after
 :data:`IDLE_SECONDS` without a request. A re-sample of a configuration it has compiled skips the

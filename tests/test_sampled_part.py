@@ -153,7 +153,7 @@ print(hashlib.sha256(b"".join(np.ascontiguousarray(post[n].values).tobytes()
 @pytest.mark.fit
 def test_a_seed_draws_the_same_chains_whether_the_compile_caches_are_cold_or_warm(tmp_path):
     """With numba's ``fastmath`` (PyTensor's default) a fit compiled with empty caches drew
-    other chains than one compiled with warm caches; :data:`probmodel.sampling.NUMBA_FASTMATH`
+    other chains than one compiled with warm caches; :data:`probmodel.compiling.NUMBA_FASTMATH`
     turns it off. Two processes with the same fresh cache folders: the first compiles everything
     (cold), the second loads numba's and PyTensor's caches (warm). Deterministic: no band."""
     import os
@@ -174,4 +174,5 @@ def test_a_seed_draws_the_same_chains_whether_the_compile_caches_are_cold_or_war
         assert done.returncode == 0, done.stderr[-3000:]
         hashes.append(done.stdout.strip().splitlines()[-1])
     assert any((tmp_path / "pytensor").rglob("*.nbc"))  # numba pieces cached: the second was warm
+    assert any((tmp_path / "pytensor").rglob("*logp_numba*.nbc"))  # nutpie's C wrapper too
     assert hashes[0] == hashes[1]

@@ -151,8 +151,9 @@ def _compiled(job: dict[str, Any]):
     """``(compiled, names, model)``: nutpie's compile of the part of the model NUTS samples
     (:func:`probmodel.sampling.sampled_model`, as :func:`probmodel.sampling.fit` does), the
     names of every free variable, and the whole model (to draw the rest)."""
+    from probmodel.compiling import compile_nuts
     from probmodel.model import build_model
-    from probmodel.sampling import compile_nuts, sampled_model
+    from probmodel.sampling import sampled_model
 
     if job["key"] not in _COMPILED:
         model = build_model(job["scenario"], job["records"])

@@ -109,8 +109,9 @@ def recovery_coverage(
     import nutpie
 
     from probmodel import forward
+    from probmodel.compiling import compile_nuts
     from probmodel.model import EVIDENCE_VARS, build_model
-    from probmodel.sampling import compile_nuts, join_unsampled, sampled_model
+    from probmodel.sampling import join_unsampled, sampled_model
 
     if not isinstance(n_sims, int) or n_sims < 2:
         raise InvalidArgumentError(f"n_sims = {n_sims!r}: must be an integer >= 2.")
