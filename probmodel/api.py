@@ -88,8 +88,9 @@ def fit(
         ``None`` (default): a progress bar on stderr when it is a terminal, or a line updated in
         place in a notebook, else nothing; ``True``: also a line per step elsewhere; ``False``:
         nothing; or a callback ``progress(step, done, total)`` (:mod:`probmodel.progress`).
-        The default fit takes ~1 minute on 2 cores, ~20 s of it compiling the model; a process
-        compiles a configuration once (a second fit of it, with any settings, skips that).
+        The default fit takes ~30 s on 2 cores, ~10 s of it compiling the model (~45 s while
+        PyTensor's disk cache is empty); a process compiles a configuration once (a second fit
+        of it, with any settings, skips that).
     worker : bool, default False
         Fit in the warm worker process that ``probmodel run`` uses (:mod:`probmodel.worker`),
         which keeps compiled models between processes; the draws are the same.

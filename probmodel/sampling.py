@@ -98,7 +98,10 @@ def fit(
     return Run(tree=tree, meta=meta)
 
 
-COMPILING = "compiling the model (~20 s; once per process for a configuration)"
+COMPILING = (
+    "compiling the model (~10 s, ~45 s while PyTensor's disk cache is empty; once per process "
+    "for a configuration)"
+)
 SAMPLING = "sampling (NUTS, draws of all chains incl. tuning)"
 COMPILED_KEPT = 4
 """Compiled models (and PyMC models) kept per process, least recently used dropped: a few MB

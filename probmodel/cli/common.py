@@ -300,8 +300,8 @@ def sample_run(args, inputs=None, save_to=None):
     say(
         args,
         f"sampling {scenario.name}: {args.chains} chains x {args.draws} draws (+{args.tune} tuning), "
-        f"{len(evidence)} evidence records; compiling the model takes ~20 s of it unless the "
-        "sampler worker has compiled it already",
+        f"{len(evidence)} evidence records; compiling the model takes ~10 s of it (~45 s "
+        "the first time on a machine) unless the sampler worker has compiled it already",
     )
     started = time.perf_counter()
     with progress_shown(args) as progress:

@@ -34,10 +34,10 @@ def register(sub, p: Parents) -> None:
     s = sub.add_parser(
         "run", parents=[p.priors, p.sampling, p.strict, p.wide],
         help="the main job: sample a scenario, print its summary, save results and write a report",
-        description="The main job: sample a scenario (~45-120 s on 2 shared cores the first time, "
-        "~20-40 s of it compiling; ~10 s when the sampler worker has compiled it already; reused "
+        description="The main job: sample a scenario (~40 s on 2 shared cores the first time, "
+        "~10 s of it compiling, ~90 s while PyTensor's disk cache is empty; ~10 s when the sampler worker has compiled it already; reused "
         "when the same fit is saved), print its summary, save the run and "
-        "write its HTML report (~30-50 s). Progress on stderr.",
+        "write its HTML report (~10-15 s). Progress on stderr.",
     )  # fmt: skip
     s.add_argument(
         "scenario", nargs="?", default=DEFAULT_SCENARIO, help=f"name or path ({DEFAULT_SCENARIO})"
@@ -63,9 +63,9 @@ def register(sub, p: Parents) -> None:
     s = sub.add_parser(
         "sample", parents=[p.priors, p.sampling, p.strict, p.wide],
         help="sample prior and posterior, save a run",
-        description="Sample prior and posterior of a scenario and save the run (~45-120 s on 2 "
-        "shared cores with the default settings the first time, ~20-40 s of it compiling; ~10 s "
-        "when the sampler worker has compiled it already). Progress on stderr.",
+        description="Sample prior and posterior of a scenario and save the run (~30 s on 2 "
+        "shared cores with the default settings the first time, ~10 s of it compiling, ~45 s "
+        "while PyTensor's disk cache is empty; ~10 s when the sampler worker has compiled it already). Progress on stderr.",
     )  # fmt: skip
     s.add_argument("scenario")
     s.add_argument("--out", type=Path, help="results file (results/SCENARIO.nc)")
