@@ -76,12 +76,15 @@ def test_fixed_parameter_becomes_data_not_a_random_variable(library):
 
 
 def test_logp_and_gradient_are_finite_at_the_initial_point(model):
-    # In numba, as NUTS evaluates them (the tests' default mode, Python thunks, cannot evaluate
-    # the gradient's 32+-operand sums).
+    # As NUTS evaluates them: one numba compile of both, as fits compile (and cache) it (the
+    # tests' default mode, Python thunks, cannot evaluate the gradient's 32+-operand sums).
+    from probmodel.compiling import compile_nuts
+
     point = model.initial_point()
-    assert np.isfinite(model.compile_logp(mode="NUMBA")(point))
-    grad = model.compile_dlogp(mode="NUMBA")(point)
-    assert np.all(np.isfinite(grad)) and grad.size > len(WORLD_PARAMETERS)
+    x = np.concatenate([np.ravel(point[model.rvs_to_values[rv].name]) for rv in model.free_RVs])
+    logp, grad = compile_nuts(model).logp_func(x)
+    assert np.isfinite(logp)
+    assert np.all(np.isfinite(grad)) and grad.size == x.size > len(WORLD_PARAMETERS)
 
 
 def test_prior_draws_are_finite_and_positive(model):
