@@ -147,3 +147,18 @@ def test_a_worker_exits_when_idle_and_a_second_one_for_the_same_socket_steps_asi
     first.join(timeout=10)
     assert not first.is_alive() and not path.exists()  # idle for 1 s: gone, socket removed
     assert worker.worker_pid(path) is None
+
+
+def test_the_command_imports_what_it_needs_after_the_fit_while_the_worker_fits():
+    """What loading, summarising and reporting the run import is imported meanwhile, in a
+    thread; a module that cannot be imported is left for the real import to report."""
+    import importlib
+    import sys
+
+    assert {"xarray", "arviz", "matplotlib.figure"} <= set(worker.IMPORTED_MEANWHILE)
+    sys.modules.pop("colorsys", None)
+    thread = worker._import_meanwhile(("colorsys", "probmodel_no_such_module"))
+    thread.join(timeout=60)
+    assert not thread.is_alive() and "colorsys" in sys.modules
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("probmodel_no_such_module")
