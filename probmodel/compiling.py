@@ -90,91 +90,82 @@ def compile_nuts(model):
             nutpie_pymc._make_c_logp_func, nutpie_pymc._make_c_expand_func = factories
 
 
+_LOGP_BODY = """\
+        x = carray(x_, ({n_dim},))
+        out = carray(out_, ({n_dim},))
+        logp = carray(logp_, ())
+{reads}
+        logp_val, grad = inner(x{args})
+        logp[()] = logp_val
+        out[...] = grad
+        if not np.all(np.isfinite(out)):
+            return 3
+        if not np.isfinite(logp_val):
+            return 4"""
+"""The log density's wrapper between its size check and its ``except``: nutpie's return codes
+(0 ok, -1 wrong size, 1 an exception, 3 a gradient that is not finite, 4 a log density that is
+not finite)."""
+
+_EXPAND_BODY = """\
+        x = carray(x_, ({n_dim},))
+        out = carray(out_, ({n_expanded},))
+{reads}
+        (values,) = inner(x{args})
+        out[...] = values"""
+"""The stored values' wrapper (from the unconstrained point), as :data:`_LOGP_BODY` (0 ok, -1
+wrong size, -2 an exception)."""
+
+
 def _logp_wrapper_or(nutpie_factory):
     """A factory with the signature of nutpie's ``_make_c_logp_func``: the cacheable wrapper of
-    the log density and its gradient, or nutpie's own when the wrapped function is not cacheable
-    (:func:`_shared_reads`). Return codes as nutpie's: 0 ok, -1 wrong size, 1 an exception, 3 a
-    gradient that is not finite, 4 a log density that is not finite."""
-    import numba
-
-    def factory(n_dim, logp_fn, user_data, shared_keys, shared_data):
-        reads = _shared_reads(logp_fn, user_data, shared_keys, shared_data)
-        if reads is None:
-            return nutpie_factory(n_dim, logp_fn, user_data, shared_keys, shared_data)
-        lines, args, inner_key = reads
-        source = "\n".join(
-            [
-                "def logp_numba(dim, x_, out_, logp_, user_data_):",
-                f"    if dim != {n_dim}:",
-                "        return -1",
-                "    try:",
-                f"        x = carray(x_, ({n_dim},))",
-                f"        out = carray(out_, ({n_dim},))",
-                "        logp = carray(logp_, ())",
-                *lines,
-                f"        logp_val, grad = inner(x{args})",
-                "        logp[()] = logp_val",
-                "        out[...] = grad",
-                "        if not np.all(np.isfinite(out)):",
-                "            return 3",
-                "        if not np.isfinite(logp_val):",
-                "            return 4",
-                "    except Exception:",
-                "        return 1",
-                "    return 0",
-            ]
-        )
-        c_sig = numba.types.int64(
-            numba.types.uint64,
-            numba.types.CPointer(numba.types.double),
-            numba.types.CPointer(numba.types.double),
-            numba.types.CPointer(numba.types.double),
-            numba.types.voidptr,
-        )
-        return _cacheable(source, "logp_numba", logp_fn, inner_key), c_sig
-
-    return factory
+    the log density and its gradient (:data:`_LOGP_BODY`)."""
+    return _wrapper_or(
+        nutpie_factory, "logp_numba(dim, x_, out_, logp_, user_data_)", ("dim",), _LOGP_BODY, 1,
+        lambda t: t.int64(t.uint64, t.CPointer(t.double), t.CPointer(t.double),
+                          t.CPointer(t.double), t.voidptr),
+    )  # fmt: skip
 
 
 def _expand_wrapper_or(nutpie_factory):
-    """As :func:`_logp_wrapper_or` for nutpie's ``_make_c_expand_func`` (the stored variables
-    from the unconstrained point). Return codes as nutpie's: 0 ok, -1 wrong size, -2 an
-    exception."""
+    """As :func:`_logp_wrapper_or` for nutpie's ``_make_c_expand_func`` (:data:`_EXPAND_BODY`)."""
+    return _wrapper_or(
+        nutpie_factory, "expand_numba(dim, expanded, x_, out_, user_data_)", ("dim", "expanded"),
+        _EXPAND_BODY, -2,
+        lambda t: t.int64(t.uint64, t.uint64, t.CPointer(t.double), t.CPointer(t.double),
+                          t.voidptr),
+    )  # fmt: skip
+
+
+def _wrapper_or(nutpie_factory, signature: str, size_args, body: str, error_code: int, c_sig):
+    """A factory taking nutpie's arguments (the sizes ``n_dim`` [, ``n_expanded``], the wrapped
+    function, the data record, the data's keys and arrays) that returns ``(python function,
+    C signature)`` of the wrapper ``def <signature>``: each size argument checked (-1 if wrong),
+    ``body`` (its ``{reads}`` the data, its ``{args}`` the data passed on) run, ``error_code`` on
+    an exception. nutpie's own factory when the wrapped function is not cacheable
+    (:func:`_shared_reads`); ``c_sig(numba.types)`` the C signature."""
     import numba
 
-    def factory(n_dim, n_expanded, expand_fn, user_data, shared_keys, shared_data):
-        reads = _shared_reads(expand_fn, user_data, shared_keys, shared_data)
+    def factory(*arguments):
+        *sizes, inner, user_data, shared_keys, shared_data = arguments
+        reads = _shared_reads(inner, user_data, shared_keys, shared_data)
         if reads is None:
-            return nutpie_factory(
-                n_dim, n_expanded, expand_fn, user_data, shared_keys, shared_data
-            )
+            return nutpie_factory(*arguments)
         lines, args, inner_key = reads
+        names = dict(zip(("n_dim", "n_expanded"), sizes, strict=False))
         source = "\n".join(
             [
-                "def expand_numba(dim, expanded, x_, out_, user_data_):",
-                f"    if dim != {n_dim}:",
-                "        return -1",
-                f"    if expanded != {n_expanded}:",
-                "        return -1",
+                f"def {signature}:",
+                *(f"    if {a} != {n}:\n        return -1" for a, n in zip(size_args, sizes,
+                                                                         strict=True)),
                 "    try:",
-                f"        x = carray(x_, ({n_dim},))",
-                f"        out = carray(out_, ({n_expanded},))",
-                *lines,
-                f"        (values,) = inner(x{args})",
-                "        out[...] = values",
+                body.format(reads="\n".join(lines), args=args, **names),
                 "    except Exception:",
-                "        return -2",
+                f"        return {error_code}",
                 "    return 0",
             ]
-        )
-        c_sig = numba.types.int64(
-            numba.types.uint64,
-            numba.types.uint64,
-            numba.types.CPointer(numba.types.double),
-            numba.types.CPointer(numba.types.double),
-            numba.types.voidptr,
-        )
-        return _cacheable(source, "expand_numba", expand_fn, inner_key), c_sig
+        )  # fmt: skip
+        name = signature.split("(")[0]
+        return _cacheable(source, name, inner, inner_key), c_sig(numba.types)
 
     return factory
 
