@@ -566,7 +566,7 @@ def test_a_command_killed_while_it_writes_leaves_its_output_whole_and_the_run_un
     try:
         ready, seconds = proc.stdout.readline().split()
         assert ready == b"ready"
-        time.sleep(1.9 * float(seconds))  # ~90% into the second re-write, near its save
+        time.sleep(0.9 * float(seconds))  # ~90% into the first re-write, near its save
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
