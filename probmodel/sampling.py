@@ -311,10 +311,15 @@ def prior_tree(model, scenario: Scenario, draws: int, seed: int) -> xr.DataTree:
                                              scenario.plan, dims))  # fmt: skip
     groups = {"prior": prior}
     if model.observed_RVs:
-        # The free variables that are not world parameters (study latents, new-deployment
-        # draws) are drawn from their priors, one per draw.
-        free = [rv.name for rv in model.free_RVs if rv.name in parameters]
-        groups["prior_predictive"] = forward.predictive(model, parameters[free], seed)
+        # The free variables that are not world parameters (study latents, curve and effect
+        # latents, new-deployment draws) are drawn from their priors given these, one per draw;
+        # then the evidence given every free variable, by the function the posterior predictive
+        # uses (compiled once for both: ~3 s of a fit saved).
+        given = parameters[[rv.name for rv in model.free_RVs if rv.name in parameters]]
+        rest = [rv.name for rv in model.free_RVs if rv.name not in parameters]
+        if rest:
+            given = given.merge(forward.predictive(model, given, [seed, 1], var_names=rest))
+        groups["prior_predictive"] = forward.predictive(model, given, seed)
     return xr.DataTree.from_dict(groups)
 
 
