@@ -109,19 +109,8 @@ each."""
 _COMPILED: OrderedDict[str, object] = OrderedDict()
 """nutpie compiled models by :func:`density_key`."""
 _MODELS: OrderedDict[str, object] = OrderedDict()
-"""PyMC models by :func:`model_key`."""
+"""PyMC models by :func:`density_key` (see :func:`compiled_model`)."""
 _COMPILED_LOCK = threading.Lock()
-
-
-def model_key(scenario: Scenario, evidence: list[Record]) -> str:
-    """What the PyMC model depends on: the scenario (plan included: the outcome Deterministics),
-    its priors, the evidence records (values and tables) and the code; not the sampler
-    settings, which only steer NUTS."""
-    from probmodel import io
-
-    meta = run_meta(scenario, evidence, SamplerSettings())
-    del meta["settings"], meta["version"]
-    return io.config_hash(meta)
 
 
 def density_key(scenario: Scenario, evidence: list[Record]) -> str:
@@ -145,14 +134,20 @@ def density_key(scenario: Scenario, evidence: list[Record]) -> str:
 
 
 def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress | None = None):
-    """The PyMC model of ``scenario`` given ``evidence`` (built once per process for a
-    configuration, :func:`model_key`) and its nutpie compilation (compiled once per process for
-    a log density, :func:`density_key`).
+    """The PyMC model a fit of ``scenario`` given ``evidence`` uses and its nutpie compilation,
+    both built once per process for a log density (:func:`density_key`).
 
     nutpie's compile (PyTensor rewrites of the log density and its gradient, then numba) is most
     of a fit's time. Its numba part is cached on disk (:mod:`probmodel.compiling`), its rewrites
     are not, so a process that fits again (a re-sample with other settings or seed, another plan
     on the same priors and evidence, the explorer, the tests) pays the compile once.
+
+    Scenarios that differ only in their plan share the model too, and with it the forward
+    functions compiled for it (:mod:`probmodel.forward`, ~6 s a model): nothing a fit computes
+    through PyMC depends on the plan (the log densities, the predictive draws, the study and
+    new-deployment Deterministics, the data groups); the outcomes come from
+    :func:`probmodel.evaluate.draws_outcomes` with the fit's own plan. The shared model's outcome
+    Deterministics are those of the first plan it was built for and are never evaluated.
 
     Returns
     -------
@@ -160,16 +155,16 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
         The model must not be modified: later fits share it.
     """
     report = callback(report)
-    key, density = model_key(scenario, evidence), density_key(scenario, evidence)
+    density = density_key(scenario, evidence)
     with _COMPILED_LOCK:
-        if key in _MODELS:
-            _MODELS.move_to_end(key)
-            model = _MODELS[key]
+        if density in _MODELS:
+            _MODELS.move_to_end(density)
+            model = _MODELS[density]
         else:
             from probmodel.model import build_model
 
             with stage(report, "building the model"):
-                model = _keep(_MODELS, key, build_model(scenario, evidence))
+                model = _keep(_MODELS, density, build_model(scenario, evidence))
         if density in _COMPILED:
             _COMPILED.move_to_end(density)
             report(COMPILED_REUSED, 1, 1)

@@ -2,8 +2,8 @@
 and evidence moving the posterior for a traceable reason).
 
 False failures: every fit here is seeded, and the same seed gives bitwise-identical draws in every
-process on a machine (``test_same_seed_same_draws``), so a test that passes once passes every run
-there. A machine with different floating point (another CPU's vector instructions) draws other
+process on a machine (``test_same_seed_same_draws_and_plans_share_the_model_exactly``), so a test
+that passes once passes every run there. A machine with different floating point (another CPU's vector instructions) draws other
 chains; the margins then are: the prior-matching bands are sized from the ESS for a 0.1% chance
 per run that any of their checks fails (``Z_QUANTILE``); the default
 fit's convergence is the product's own claim (R-hat <= 1.01 and ESS >= 400 at the shipped settings;
@@ -40,13 +40,32 @@ def test_default_fit_of_seed_cotrain_converges(cotrain_run):
     assert d.ok, d.problems
 
 
-def test_same_seed_same_draws():
+def test_same_seed_same_draws_and_plans_share_the_model_exactly(monkeypatch):
+    """The same seed gives the same draws, and a fit on a PyMC model another plan built is the fit
+    on a model built for its own plan: seed-real-only and seed-cotrain differ only in their plan
+    (one :func:`probmodel.sampling.density_key`), so seed-real-only after seed-cotrain reuses
+    seed-cotrain's model and forward functions (nothing is compiled), and every group of the run
+    equals, bit for bit, that of a fit on seed-real-only's own model."""
+    from collections import OrderedDict
+
+    from probmodel import forward, sampling
+
     kwargs = dict(draws=100, tune=100, chains=2, prior_draws=100, seed=7)
-    a, b = pmod.fit("seed-real-only", **kwargs), pmod.fit("seed-real-only", **kwargs)
-    for group in ("posterior", "prior"):
-        np.testing.assert_array_equal(
-            a.tree[group]["cost_total_usd"].values, b.tree[group]["cost_total_usd"].values
-        )
+    monkeypatch.setattr(sampling, "_MODELS", OrderedDict())  # this test's models only
+    pmod.fit("seed-cotrain", **kwargs)
+    compiled = forward.compiled_count()
+    shared = pmod.fit("seed-real-only", **kwargs)
+    assert forward.compiled_count() == compiled
+    sampling._MODELS.clear()
+    own = pmod.fit("seed-real-only", **kwargs)
+    assert forward.compiled_count() > compiled  # its own model: its own forward functions
+    assert set(shared.tree.children) == set(own.tree.children)
+    for group in own.tree.children:
+        a, b = shared.tree[group].to_dataset(), own.tree[group].to_dataset()
+        assert set(a.data_vars) == set(b.data_vars), group
+        for name in b.data_vars:
+            np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=f"{group}/{name}")
+    assert shared.config_hash == own.config_hash
 
 
 def test_evidence_moves_the_parameters_it_measures(cotrain_run):
