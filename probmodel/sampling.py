@@ -104,12 +104,10 @@ COMPILING = (
 )
 SAMPLING = "sampling (NUTS, draws of all chains incl. tuning)"
 COMPILED_KEPT = 4
-"""Compiled models (and PyMC models) kept per process, least recently used dropped: a few MB
-each."""
-_COMPILED: OrderedDict[str, object] = OrderedDict()
-"""nutpie compiled models by :func:`density_key`."""
-_MODELS: OrderedDict[str, object] = OrderedDict()
-"""PyMC models by :func:`density_key` (see :func:`compiled_model`)."""
+"""PyMC models with their nutpie compilation kept per process, least recently used dropped: a
+few MB each."""
+_COMPILED: OrderedDict[str, tuple] = OrderedDict()
+"""``(PyMC model, nutpie compiled model)`` by :func:`density_key` (see :func:`compiled_model`)."""
 _COMPILED_LOCK = threading.Lock()
 
 
@@ -157,21 +155,20 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
     report = callback(report)
     density = density_key(scenario, evidence)
     with _COMPILED_LOCK:
-        if density in _MODELS:
-            _MODELS.move_to_end(density)
-            model = _MODELS[density]
-        else:
-            from probmodel.model import build_model
-
-            with stage(report, "building the model"):
-                model = _keep(_MODELS, density, build_model(scenario, evidence))
         if density in _COMPILED:
             _COMPILED.move_to_end(density)
             report(COMPILED_REUSED, 1, 1)
-            return model, _COMPILED[density]
+            return _COMPILED[density]
+        from probmodel.model import build_model
+
+        with stage(report, "building the model"):
+            model = build_model(scenario, evidence)
         with stage(report, COMPILING):
             compiled = compile_nuts(sampled_model(model))
-        return model, _keep(_COMPILED, density, compiled)
+        _COMPILED[density] = model, compiled
+        while len(_COMPILED) > COMPILED_KEPT:  # least recently used first
+            _COMPILED.popitem(last=False)
+        return model, compiled
 
 
 def sampled_model(model):
@@ -212,16 +209,6 @@ def forget_compiled() -> None:
     as in a new process (for benchmarks that time what a first fit of a configuration costs)."""
     with _COMPILED_LOCK:
         _COMPILED.clear()
-        _MODELS.clear()
-
-
-def _keep(cache: OrderedDict, key: str, value):
-    """Store ``value`` as the most recent entry, dropping the oldest beyond
-    :data:`COMPILED_KEPT`."""
-    cache[key] = value
-    while len(cache) > COMPILED_KEPT:
-        cache.popitem(last=False)
-    return value
 
 
 COMPILED_REUSED = "compiled model reused (built earlier in this process)"

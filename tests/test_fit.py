@@ -49,14 +49,18 @@ def test_same_seed_same_draws_and_plans_share_the_model_exactly(monkeypatch):
     from collections import OrderedDict
 
     from probmodel import forward, sampling
+    from probmodel.model import build_model
 
     kwargs = dict(draws=100, tune=100, chains=2, prior_draws=100, seed=7)
-    monkeypatch.setattr(sampling, "_MODELS", OrderedDict())  # this test's models only
+    monkeypatch.setattr(sampling, "_COMPILED", OrderedDict())  # this test's models only
     pmod.fit("seed-cotrain", **kwargs)
     compiled = forward.compiled_count()
     shared = pmod.fit("seed-real-only", **kwargs)
     assert forward.compiled_count() == compiled
-    sampling._MODELS.clear()
+    # The same compile, with a PyMC model built for seed-real-only's own plan:
+    ((key, (_, nuts)),) = sampling._COMPILED.items()
+    assert sampling.density_key(shared.scenario_spec, shared.records) == key
+    sampling._COMPILED[key] = (build_model(shared.scenario_spec, shared.records), nuts)
     own = pmod.fit("seed-real-only", **kwargs)
     assert forward.compiled_count() > compiled  # its own model: its own forward functions
     assert set(shared.tree.children) == set(own.tree.children)

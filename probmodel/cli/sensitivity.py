@@ -27,8 +27,8 @@ def register(sub, p: Parents) -> None:
         help="which assumption drives an outcome: tornado and variance-based ranking (SALib)",
         description="Which assumption drives an outcome: a one-at-a-time tornado and the "
         "variance-based ranking (first-order Sobol S1, SALib, bootstrapped per parameter). Takes "
-        "~3 s on a 4,000-draw run on 2 quiet cores, up to ~15 s when they are shared, 1.5-10 min with --delta; progress on "
-        "stderr.",
+        "~3 s on a 4,000-draw run on 2 quiet cores, up to ~15 s when they are shared, 1.5-10 "
+        "min with --delta; progress on stderr.",
     )  # fmt: skip
     s.add_argument("run", type=Path, help="a saved run (.nc)")
     s.add_argument(
