@@ -619,6 +619,14 @@ def new_deployment_transfer(w: Mapping[str, Any], name: str, z):
     return w[name] * xp.exp(w[f"{name}_sd"] * z)
 
 
+def new_deployment_value(w: Mapping[str, Any], new: str, z):
+    """The new-deployment value ``new`` (one of :data:`NEW_DEPLOYMENT`) from its standard-normal
+    draw ``z`` (the model's free variable ``<new>_z``)."""
+    if new in NEW_DEPLOYMENT_EXPONENTS:
+        return new_deployment_exponent(w, new.removesuffix("_exponent_new"), z)
+    return new_deployment_transfer(w, new.removesuffix("_new"), z)
+
+
 def population_of(new: str) -> tuple[str, str]:
     """The population parameters (centre, spread) a new-deployment value is drawn from."""
     base = new.removesuffix("_new")

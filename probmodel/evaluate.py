@@ -163,21 +163,11 @@ def prior_outcomes(
 
 
 def _prior_chunk(scenario: Scenario, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    from probmodel.equations import (
-        TRANSFERS,
-        WORLD_PARAMETERS,
-        new_deployment_exponent,
-        new_deployment_transfer,
-    )
-    from probmodel.evidence import AXES
+    from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, new_deployment_value
 
     values = {name: scenario.priors[name].sample(n, rng) for name in WORLD_PARAMETERS}
-    for axis in AXES:
-        z = rng.standard_normal(n)
-        values[f"{axis}_exponent_new"] = new_deployment_exponent(values, axis, z)
-    for name in TRANSFERS:
-        z = rng.standard_normal(n)
-        values[f"{name}_new"] = new_deployment_transfer(values, name, z)
+    for name in NEW_DEPLOYMENT:
+        values[name] = new_deployment_value(values, name, rng.standard_normal(n))
     return values
 
 

@@ -394,7 +394,7 @@ def _flat(model, ds: xr.Dataset, names) -> tuple[dict[str, np.ndarray], dict]:
     return out, {"shape": shape, "coords": coords}
 
 
-def _dataset(model, arrays: Mapping[str, np.ndarray], sample) -> xr.Dataset:
+def dataset(model, arrays: Mapping[str, np.ndarray], sample) -> xr.Dataset:
     """A Dataset like PyMC's ``dict_to_dataset`` output: dims and coords from the model, sample
     dims first, ArviZ's creation attributes."""
     import pymc
@@ -413,15 +413,17 @@ def _dataset(model, arrays: Mapping[str, np.ndarray], sample) -> xr.Dataset:
     )
 
 
-def _free_draws(model, ds: xr.Dataset):
+def flat_draws(model, ds: xr.Dataset):
+    """``(chain * draw, *shape)`` arrays of the free random variables in ``ds`` and the sample
+    layout :func:`dataset` restores."""
     return _flat(model, ds, [rv.name for rv in model.free_RVs if rv.name in ds.data_vars])
 
 
 def log_prior(model, posterior: xr.Dataset, var_names: Sequence[str] | None = None) -> xr.Dataset:
     """:func:`log_prior_arrays` on the ``chain`` x ``draw`` draws of ``posterior``: the
     ``log_prior`` group as :func:`pymc.stats.compute_log_prior` makes it."""
-    values, sample = _free_draws(model, posterior)
-    return _dataset(model, log_prior_arrays(model, values, var_names), sample)
+    values, sample = flat_draws(model, posterior)
+    return dataset(model, log_prior_arrays(model, values, var_names), sample)
 
 
 def log_likelihood(
@@ -429,8 +431,8 @@ def log_likelihood(
 ) -> xr.Dataset:
     """:func:`log_likelihood_arrays` on the draws of ``posterior``: the ``log_likelihood`` group
     as :func:`pymc.compute_log_likelihood` makes it."""
-    values, sample = _free_draws(model, posterior)
-    return _dataset(model, log_likelihood_arrays(model, values, var_names), sample)
+    values, sample = flat_draws(model, posterior)
+    return dataset(model, log_likelihood_arrays(model, values, var_names), sample)
 
 
 def predictive(
@@ -439,16 +441,16 @@ def predictive(
     """:func:`predictive_arrays` on the draws of ``given`` (the free random variables it holds
     are given, the others drawn): the ``posterior_predictive`` group as
     :func:`pymc.sample_posterior_predictive` makes it (other random streams)."""
-    values, sample = _free_draws(model, given)
+    values, sample = flat_draws(model, given)
     n = int(np.prod(sample["shape"]))
-    return _dataset(model, predictive_arrays(model, values, seed, var_names, draws=n), sample)
+    return dataset(model, predictive_arrays(model, values, seed, var_names, draws=n), sample)
 
 
 def deterministics(model, posterior: xr.Dataset, var_names: Sequence[str]) -> xr.Dataset:
     """The Deterministics ``var_names`` at every draw of ``posterior``, as
     :func:`pymc.compute_deterministics` gives them; an error if one depends on a free random
     variable that ``posterior`` lacks (nothing is drawn)."""
-    values, sample = _free_draws(model, posterior)
+    values, sample = flat_draws(model, posterior)
     n = int(np.prod(sample["shape"]))
     names = tuple(var_names)
     _check_names(model, names, model.deterministics, "Deterministics")
@@ -459,4 +461,4 @@ def deterministics(model, posterior: xr.Dataset, var_names: Sequence[str]) -> xr
             f"{', '.join(names)}: depend on free random variables the draws lack "
             f"(given: {', '.join(sorted(values)) or 'none'})."
         )
-    return _dataset(model, _call(model, compiled, values, n), sample)
+    return dataset(model, _call(model, compiled, values, n), sample)

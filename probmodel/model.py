@@ -13,15 +13,13 @@ import pytensor.tensor as pt
 
 from probmodel.equations import (
     COST_COMPONENTS,
+    NEW_DEPLOYMENT,
     OUTCOMES,
-    TRANSFERS,
     WORLD_PARAMETERS,
-    new_deployment_exponent,
-    new_deployment_transfer,
+    new_deployment_value,
     outcomes,
 )
 from probmodel.evidence import (  # noqa: F401 - EVIDENCE_VARS, record_of re-exported
-    AXES,
     EVIDENCE_VARS,
     Record,
     add_likelihoods,
@@ -78,14 +76,9 @@ def build_model(scenario: Scenario, evidence: list[Record] = ()) -> pm.Model:
 def _new_deployment(world) -> dict:
     """The exponents and transfer values of a new deployment: draws from each population, not
     its centre, so a plan's success carries the between-study spread of exponents and transfer
-    values, not only the uncertainty of their means."""
+    values, not only the uncertainty of their means (free variables ``<value>_z``)."""
     new = {}
-    for axis in AXES:
-        z = pm.Normal(f"{axis}_exponent_new_z", 0.0, 1.0)
-        name = f"{axis}_exponent_new"
-        new[name] = pm.Deterministic(name, new_deployment_exponent(world, axis, z))
-    for transfer in TRANSFERS:
-        z = pm.Normal(f"{transfer}_new_z", 0.0, 1.0)
-        name = f"{transfer}_new"
-        new[name] = pm.Deterministic(name, new_deployment_transfer(world, transfer, z))
+    for name in NEW_DEPLOYMENT:
+        z = pm.Normal(f"{name}_z", 0.0, 1.0)
+        new[name] = pm.Deterministic(name, new_deployment_value(world, name, z))
     return new

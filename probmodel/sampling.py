@@ -18,7 +18,7 @@ from collections import OrderedDict
 import numpy as np
 import xarray as xr
 
-from probmodel import forward
+from probmodel import densities, forward
 from probmodel.compiling import compile_nuts
 from probmodel.equations import OUTCOMES, description
 from probmodel.evaluate import point_outcomes
@@ -74,15 +74,20 @@ def fit(
             draws = join_unsampled(tree["posterior"].to_dataset(), model, settings.seed + 3)
             tree["posterior"] = xr.DataTree(_with_derived(draws, model, scenario))
         with stage(report, f"{settings.prior_draws:,} prior draws"):
-            prior = prior_tree(model, scenario, settings.prior_draws, settings.seed + 1)
+            prior = prior_tree(model, scenario, evidence, settings.prior_draws, settings.seed + 1)
         with stage(report, "log densities and posterior predictive draws"):
-            # All draws at once, one compiled function each, cached with the model.
-            draws = tree["posterior"].to_dataset()
-            tree["log_prior"] = xr.DataTree(forward.log_prior(model, draws))  # psense, update
+            # All draws at once, in NumPy (probmodel.densities): no second graph to compile.
+            values, sample = forward.flat_draws(model, tree["posterior"].to_dataset())
+            log_prior = densities.log_prior(scenario, evidence, values)  # psense, update
+            tree["log_prior"] = xr.DataTree(forward.dataset(model, log_prior, sample))
             if evidence:
-                tree["log_likelihood"] = xr.DataTree(forward.log_likelihood(model, draws))
+                terms = densities.evidence(scenario, evidence, values)
+                tree["log_likelihood"] = xr.DataTree(
+                    forward.dataset(model, densities.log_likelihood(terms), sample)
+                )
+                predicted = densities.predictive(terms, settings.seed + 2)
                 tree["posterior_predictive"] = xr.DataTree(
-                    forward.predictive(model, draws, settings.seed + 2)
+                    forward.dataset(model, predicted, sample)
                 )
     finally:
         pymc_log.setLevel(level)
@@ -276,11 +281,12 @@ def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:
     return draws.merge(draws_outcomes(draws, scenario.plan, scenario.fixed_values()))
 
 
-def prior_tree(model, scenario: Scenario, draws: int, seed: int) -> xr.DataTree:
+def prior_tree(
+    model, scenario: Scenario, records: list[Record], draws: int, seed: int
+) -> xr.DataTree:
     """Prior draws of the world parameters and outcomes (``prior``), in NumPy
-    (:func:`probmodel.evaluate.prior_draws`), and the evidence they predict
-    (``prior_predictive``), from PyMC's likelihood given those draws
-    (:func:`probmodel.forward.predictive`)."""
+    (:func:`probmodel.evaluate.prior_draws`), and the evidence ``records`` they predict
+    (``prior_predictive``; :func:`probmodel.densities.predictive`)."""
     from probmodel.evaluate import outcome_dataset, prior_draws
 
     values = prior_draws(scenario, draws, seed)
@@ -295,13 +301,16 @@ def prior_tree(model, scenario: Scenario, draws: int, seed: int) -> xr.DataTree:
     if model.observed_RVs:
         # The free variables that are not world parameters (study latents, curve and effect
         # latents, new-deployment draws) are drawn from their priors given these, one per draw;
-        # then the evidence given every free variable, by the function the posterior predictive
-        # uses (compiled once for both: 1.6-3 s of a fit saved, measured).
+        # then the evidence given every free variable, in NumPy as the posterior predictive.
         given = parameters[[rv.name for rv in model.free_RVs if rv.name in parameters]]
         rest = [rv.name for rv in model.free_RVs if rv.name not in parameters]
         if rest:
             given = given.merge(forward.predictive(model, given, [seed, 1], var_names=rest))
-        groups["prior_predictive"] = forward.predictive(model, given, seed)
+        values, sample = forward.flat_draws(model, given)
+        terms = densities.evidence(scenario, records, values)
+        groups["prior_predictive"] = forward.dataset(
+            model, densities.predictive(terms, seed), sample
+        )
     return xr.DataTree.from_dict(groups)
 
 

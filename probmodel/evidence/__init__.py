@@ -9,8 +9,12 @@ Each kind is one module here with the same small interface, registered in :data:
   parameters its likelihood reaches) and ``says()`` (one sentence: what it claims);
 * ``parse(table, ctx, problems)``: the kind's fields, every problem reported;
 * ``needs(record)``: the study-level latents it uses (:mod:`probmodel.evidence.latents`);
-* ``likelihood(world, records, latents)``: its observed variables in the PyMC model. The same
-  variables simulate the kind's data for calibration and recovery (PyMC draws them forward).
+* ``observations(world, records, latents, free)``: its observed vectors
+  (:class:`~probmodel.evidence.observe.Observation`), computed on either backend: PyMC adds them
+  to the model (the same variables simulate the kind's data for calibration and recovery), and
+  :mod:`probmodel.densities` scores and draws them on all posterior draws at once in NumPy;
+* optionally ``own_latents(records)``: free variables of its own
+  (:class:`~probmodel.evidence.observe.Latent`), e.g. a curve's intercept.
 
 A new kind is one new module added to :data:`KINDS`. The kinds: ``measurement`` (a published value
 of a model quantity, or a bound), ``meta`` (a meta-analytic exponent), ``curve`` (one study's
@@ -43,8 +47,10 @@ from probmodel.evidence.base import (  # noqa: F401 - the package's public names
 )
 from probmodel.evidence.curve import Curve  # noqa: F401
 from probmodel.evidence.effect import Effect  # noqa: F401
+from probmodel.evidence.latents import DIMS, Latents, latent_labels, standard_normals
 from probmodel.evidence.measurement import Measurement  # noqa: F401
 from probmodel.evidence.meta import Meta  # noqa: F401
+from probmodel.evidence.observe import Latent, Observation
 from probmodel.evidence.outcome import Outcome  # noqa: F401
 
 KINDS = {m.KIND: m for m in (measurement, meta, curve, effect, outcome)}
@@ -123,11 +129,40 @@ def for_fleet(records, robot_class: str) -> list[Record]:
     return out
 
 
-def add_likelihoods(world, records: list[Record]) -> None:
-    """Every record's likelihood in the current PyMC model (records grouped by kind), with the
-    study-level latents they share."""
-    from probmodel.evidence.latents import Latents
-
-    latents = Latents(world, [n for r in records for n in KINDS[r.kind].needs(r)])
+def latent_variables(records: list[Record]) -> list[Latent]:
+    """The free variables the records add to the model, in the model's order: the studies'
+    standard-normal latents (:mod:`.latents`), then each kind's own (``own_latents``)."""
+    out = standard_normals(_latent_labels(records))
     for kind, module in KINDS.items():
-        module.likelihood(world, [r for r in records if r.kind == kind], latents)
+        own = getattr(module, "own_latents", None)
+        if own is not None:
+            out += own([r for r in records if r.kind == kind])
+    return out
+
+
+def observations(world, records: list[Record], free, latents: Latents | None = None
+                 ) -> list[Observation]:  # fmt: skip
+    """Every record's observations (grouped by kind, in :data:`KINDS` order) given the world
+    parameters and the values of :func:`latent_variables` (``free``, by name): PyTensor variables
+    in the model, NumPy draws after sampling. ``latents``: the study latents, if already made."""
+    latents = latents or Latents(world, _latent_labels(records), free)
+    return [o for kind, module in KINDS.items()
+            for o in module.observations(world, [r for r in records if r.kind == kind], latents,
+                                         free)]  # fmt: skip
+
+
+def _latent_labels(records: list[Record]) -> dict[str, list[str]]:
+    return latent_labels(n for r in records for n in KINDS[r.kind].needs(r))
+
+
+def add_likelihoods(world, records: list[Record]) -> None:
+    """Every record's likelihood in the current PyMC model, with the study-level latents they
+    share (``study_<kind>`` Deterministics)."""
+    import pymc as pm
+
+    free = {v.name: v.to_pymc() for v in latent_variables(records)}
+    latents = Latents(world, _latent_labels(records), free)
+    for kind, value in latents.values.items():
+        latents.values[kind] = pm.Deterministic(f"study_{kind}", value, dims=DIMS[kind])
+    for observation in observations(world, records, free, latents):
+        observation.to_pymc()

@@ -125,48 +125,72 @@ def needs(record: Curve) -> list:
     return [(record.study_key, "exponent", a) for a in record.axes]
 
 
-def likelihood(world, records: list[Curve], latents) -> None:
-    import pymc as pm
-    import pytensor.tensor as pt
+def _scatter(records: list[Curve]) -> list[int]:
+    """The records whose scores lack trial counts: their Beta precision is a latent."""
+    return [i for i, r in enumerate(records)
+            if any(s.trials is None and not s.is_count for s in r.scores)]  # fmt: skip
 
-    from probmodel.evidence.observe import counts, fractions
+
+def own_latents(records: list[Curve]) -> list:
+    """The curves' free variables: each curve's log hazard at its centre, and the log Beta
+    precision of each curve given as scores without trials."""
+    from probmodel.evidence.observe import Latent
 
     if not records:
-        return
-    model = pm.modelcontext(None)
-    model.add_coord("curve_record", [r.id for r in records])
-    intercept = pm.Normal("curve_log_hazard", *LOG_HAZARD_PRIOR, dims="curve_record")
+        return []
+    mu, sigma = LOG_HAZARD_PRIOR
+    out = [Latent("curve_log_hazard", "curve_record", tuple(r.id for r in records), "normal",
+                  {"mu": mu, "sigma": sigma})]  # fmt: skip
+    free = _scatter(records)
+    if free:
+        mu, sigma = PRECISION_PRIOR
+        out.append(Latent("curve_log_precision", "curve_scatter",
+                          tuple(records[i].id for i in free), "normal",
+                          {"mu": mu, "sigma": sigma}))  # fmt: skip
+    return out
+
+
+def observations(world, records: list[Curve], latents, free) -> list:
+    from probmodel.equations import _namespace
+    from probmodel.evidence.observe import concat, counts, fractions, per_entry, stack
+
+    if not records:
+        return []
+    intercept = free["curve_log_hazard"]
     log_hazard = []
     for i, r in enumerate(records):
         lx = np.log(np.asarray(r.x)) - r.log_x_centre
-        h = intercept[i] - latents.get("exponent", r.study_key, r.axis) * lx
+        h = per_entry(intercept[..., i]) - per_entry(
+            latents.get("exponent", r.study_key, r.axis)) * lx
         if r.data:
             ld = np.log(np.asarray(r.data)) - r.log_data_centre
-            h = h - latents.get("exponent", r.study_key, "data") * ld
+            h = h - per_entry(latents.get("exponent", r.study_key, "data")) * ld
         log_hazard.append(h)
-    p = pt.exp(-pt.exp(pt.concatenate(log_hazard)))
+    log_hazard = concat(log_hazard)
+    xp = _namespace(log_hazard)
+    p = xp.exp(-xp.exp(log_hazard))
     point_record = np.concatenate([np.full(len(r.x), i) for i, r in enumerate(records)])
     scores = [s for r in records for s in r.scores]
     labels = [lab for r in records for lab in r.labels]
     widening = np.array([records[i].widening for i in point_record])
     is_count = np.array([s.is_count for s in scores])
+    out = []
     if is_count.any():
         idx = np.flatnonzero(is_count)
-        counts(VARS[1][0], VARS[1][1], [labels[i] for i in idx], p[idx],
-               [scores[i].successes for i in idx], [scores[i].trials for i in idx], widening[idx])  # fmt: skip
+        out.append(counts(VARS[1][0], VARS[1][1], [labels[i] for i in idx], p[..., idx],
+                          [scores[i].successes for i in idx], [scores[i].trials for i in idx],
+                          widening[idx]))  # fmt: skip
     if (~is_count).any():
         idx = np.flatnonzero(~is_count)
         trials = np.array([scores[i].trials or np.nan for i in idx])
-        free = [i for i, r in enumerate(records) if any(s.trials is None and not s.is_count
-                                                           for s in r.scores)]  # fmt: skip
         precision = (trials / widening[idx] ** 2).astype(float)
-        if free:
-            model.add_coord("curve_scatter", [records[i].id for i in free])
-            log_prec = pm.Normal("curve_log_precision", *PRECISION_PRIOR, dims="curve_scatter")
-            where = {rec: j for j, rec in enumerate(free)}
-            latent = pt.stack([pt.exp(log_prec[where[point_record[i]]]) / widening[i] ** 2
+        scatter = _scatter(records)
+        if scatter:
+            log_prec = free["curve_log_precision"]
+            where = {rec: j for j, rec in enumerate(scatter)}
+            precision = stack([xp.exp(log_prec[..., where[point_record[i]]]) / widening[i] ** 2
                                if point_record[i] in where else precision[k]
                                for k, i in enumerate(idx)])  # fmt: skip
-            precision = latent
-        fractions(VARS[0][0], VARS[0][1], [labels[i] for i in idx], p[idx],
-                  [scores[i].value for i in idx], precision)  # fmt: skip
+        out.append(fractions(VARS[0][0], VARS[0][1], [labels[i] for i in idx], p[..., idx],
+                             [scores[i].value for i in idx], precision))  # fmt: skip
+    return out

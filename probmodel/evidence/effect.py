@@ -176,41 +176,51 @@ def effective(record: Effect, which: str, latents):
     return total
 
 
-def likelihood(world, records: list[Effect], latents) -> None:
-    import pymc as pm
-    import pytensor.tensor as pt
-
+def own_latents(records: list[Effect]) -> list:
+    """Each effect's base-arm success: Beta from ``base_success`` (flat when counts give it)."""
     from probmodel.elicitation import beta_from_interval
-    from probmodel.evidence.observe import clip_success, observe
+    from probmodel.evidence.observe import Latent
+
+    if not records:
+        return []
+    ab = np.array([beta_from_interval(*r.base_success) if r.base_success else (1.0, 1.0)
+                   for r in records])  # fmt: skip
+    return [Latent("effect_base_success", "effect_study", tuple(r.id for r in records), "beta",
+                   {"alpha": ab[:, 0], "beta": ab[:, 1]})]  # fmt: skip
+
+
+def observations(world, records: list[Effect], latents, free) -> list:
+    from probmodel.equations import _namespace
+    from probmodel.evidence.observe import Observation, clip_success, concat, stack
     from probmodel.evidence.observe import scores as obs_scores
 
     if not records:
-        return
-    model = pm.modelcontext(None)
-    model.add_coord("effect_study", [r.id for r in records])
-    ab = np.array([beta_from_interval(*r.base_success) if r.base_success else (1.0, 1.0)
+        return []
+    base_success = free["effect_base_success"]
+    xp = _namespace(base_success)
+    ratio = stack([effective(r, "treatment", latents) / effective(r, "base", latents)
                    for r in records])  # fmt: skip
-    base_success = pm.Beta("effect_base_success", alpha=ab[:, 0], beta=ab[:, 1],
-                           dims="effect_study")  # fmt: skip
-    ratio = pt.stack([effective(r, "treatment", latents) / effective(r, "base", latents)
-                      for r in records])  # fmt: skip
     alpha = latents.take("exponent", [(r.study_key, "data") for r in records])
-    base_hazard = -pt.log(base_success)
-    treated = clip_success(pt.exp(-base_hazard * ratio ** (-alpha)))
+    base_hazard = -xp.log(base_success)
+    treated = clip_success(xp.exp(-base_hazard * ratio ** (-alpha)))
     base_p = clip_success(base_success)
+    out = []
     arms = [i for i, r in enumerate(records) if r.arms]
     if arms:
         idx = np.array(arms)
-        p = pt.concatenate([base_p[idx], treated[idx]])
+        p = concat([base_p[..., idx], treated[..., idx]])
         scores = [records[i].arms[0] for i in arms] + [records[i].arms[1] for i in arms]
         labels = [f"{records[i].id}:base" for i in arms] + [f"{records[i].id}:treatment"
                                                             for i in arms]  # fmt: skip
         widening = np.array([records[i].widening for i in arms] * 2)
-        obs_scores(VARS[1:], labels, p, scores, widening)
+        out += obs_scores(VARS[1:], labels, p, scores, widening)
     ratios = [i for i, r in enumerate(records) if not r.arms]
     if ratios:
         idx = np.array(ratios)
-        observe(VARS[0][0], VARS[0][1], [records[i].id for i in ratios], pm.Normal,
-                np.log([records[i].ratio for i in ratios]),
-                mu=pt.log(treated[idx]) - pt.log(base_p[idx]),
-                sigma=np.array([records[i].log_sd_used for i in ratios]))  # fmt: skip
+        out.append(Observation(
+            VARS[0][0], VARS[0][1], tuple(records[i].id for i in ratios), "normal",
+            np.log([records[i].ratio for i in ratios]),
+            {"mu": xp.log(treated[..., idx]) - xp.log(base_p[..., idx]),
+             "sigma": np.array([records[i].log_sd_used for i in ratios])},
+        ))  # fmt: skip
+    return out

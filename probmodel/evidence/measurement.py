@@ -137,28 +137,23 @@ def needs(record) -> list:
     return []
 
 
-def likelihood(world, records: list[Measurement], latents) -> None:
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    from probmodel.equations import world_quantity
-    from probmodel.evidence.observe import observe
+def observations(world, records: list[Measurement], latents, free) -> list:
+    from probmodel.equations import _namespace, world_quantity
+    from probmodel.evidence.observe import Observation, stack
 
     if not records:
-        return
+        return []
     mus = []
     for r in records:
         q = world_quantity(r.quantity, world)
-        mus.append(pt.log(q) if r.scale == "log" else q)
-    sd = np.array([r.sd_used for r in records])
+        mus.append(_namespace(q).log(q) if r.scale == "log" else q)
+    params = {"mu": stack(mus), "sigma": np.array([r.sd_used for r in records])}
     obs = np.array([r.observed for r in records])
     name, dim = VARS[0]
-    labels = [r.id for r in records]
+    labels = tuple(r.id for r in records)
     if not any(r.bound for r in records):
-        observe(name, dim, labels, pm.Normal, obs, mu=pt.stack(mus), sigma=sd)
-        return
+        return [Observation(name, dim, labels, "normal", obs, params)]
     # Right-censored at the value for a lower bound (the quantity lies above), left for an upper.
-    lower = np.array([r.observed if r.bound == "upper" else -np.inf for r in records])
-    upper = np.array([r.observed if r.bound == "lower" else np.inf for r in records])
-    observe(name, dim, labels, pm.Censored, obs, dist=pm.Normal.dist(mu=pt.stack(mus), sigma=sd),
-            lower=lower, upper=upper)  # fmt: skip
+    params["lower"] = np.array([r.observed if r.bound == "upper" else -np.inf for r in records])
+    params["upper"] = np.array([r.observed if r.bound == "lower" else np.inf for r in records])
+    return [Observation(name, dim, labels, "censored_normal", obs, params)]

@@ -120,14 +120,11 @@ def needs(record) -> list:
     return []
 
 
-def likelihood(world, records: list[Meta], latents) -> None:
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    from probmodel.evidence.observe import observe
+def observations(world, records: list[Meta], latents, free) -> list:
+    from probmodel.evidence.observe import Observation, stack
 
     if not records:
-        return
+        return []
     mus, sds, obs, labels = [], [], [], []
     for r in records:
         mean = world[f"{r.axis}_exponent_mean"]
@@ -143,4 +140,5 @@ def likelihood(world, records: list[Meta], latents) -> None:
             obs.append(r.between_study_sd)
             labels.append(f"{r.id}:between_study_sd")
     name, dim = VARS[0]
-    observe(name, dim, labels, pm.Normal, np.array(obs), mu=pt.stack(mus), sigma=np.array(sds))
+    return [Observation(name, dim, tuple(labels), "normal", np.array(obs),
+                        {"mu": stack(mus), "sigma": np.array(sds)})]  # fmt: skip

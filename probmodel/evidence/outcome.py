@@ -99,19 +99,17 @@ def needs(record: Outcome) -> list:
     return [(record.study_key, "level", "")]
 
 
-def likelihood(world, records: list[Outcome], latents) -> None:
-    import pytensor.tensor as pt
-
+def observations(world, records: list[Outcome], latents, free) -> list:
     from probmodel.equations import data_mix_performance
-    from probmodel.evidence.observe import scores
+    from probmodel.evidence.observe import scores, stack
 
     if not records:
-        return
+        return []
     preds = []
     for r in records:
         level = latents.get("level", r.study_key)
         preds.append(data_mix_performance(world, r.hours, r.environments, r.model_params,
                                           r.setting, level))  # fmt: skip
-    p = pt.stack(preds)
     widening = np.array([r.widening for r in records])
-    scores(VARS, [r.id for r in records], p, [r.success for r in records], widening)
+    return scores(VARS, [r.id for r in records], stack(preds), [r.success for r in records],
+                  widening)  # fmt: skip

@@ -136,13 +136,21 @@ class PriorSpec:
         return np.asarray(self.to_preliz().rvs(n, random_state=rng), dtype=float)
 
     def log_density(self, x) -> np.ndarray:
-        """Log prior density at ``x`` (``-inf`` outside the support), with PreliZ's ``logpdf``:
-        the ratio of two priors' densities at posterior draws reweights them to the other prior
-        (:mod:`probmodel.analysis.whatif`). Not defined for ``Fixed`` (a point mass)."""
+        """Log prior density at ``x`` (``-inf`` outside the support), as PyMC's ``logp`` of the
+        family computes it (:mod:`probmodel.log_densities`; equal to PreliZ's ``logpdf`` and
+        PyMC's to rounding, tested, without PreliZ's import and numba compilation): the log
+        prior of a fit's draws, and the ratio of two priors' densities that reweights posterior
+        draws to the other prior (:mod:`probmodel.analysis.whatif`). Not defined for ``Fixed``
+        (a point mass)."""
+        from probmodel.log_densities import BY_FAMILY
+
         if self.is_fixed:
             raise ValueError(f"{self.name} is Fixed: a point mass has no density to compare.")
         x = np.asarray(x, dtype=float)
-        return np.asarray(self.to_preliz().logpdf(x), dtype=float).reshape(x.shape)
+        params = dict(self.params)
+        if self.distribution == "TruncatedNormal":
+            params["lower"], params["upper"] = self.support
+        return np.asarray(BY_FAMILY[self.distribution](x, **params), dtype=float).reshape(x.shape)
 
     def to_pymc(self, name: str | None = None, **kwargs):
         """Create the PyMC random variable in the current model context (PyMC's families and
