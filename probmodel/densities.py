@@ -18,11 +18,24 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, new_deployment_value
-from probmodel.evidence import Observation, Record, latent_variables, observations
+from probmodel.evidence import (
+    Observation,
+    Record,
+    for_fleet,
+    latent_variables,
+    observations,
+    study_latents,
+)
 from probmodel.specs.scenario import Scenario
 
 NEW_DEPLOYMENT_Z = {f"{new}_z": new for new in NEW_DEPLOYMENT}
 """The standard-normal free variables behind the new-deployment values (:mod:`probmodel.model`)."""
+
+
+def _for_plan(scenario: Scenario, records: Sequence[Record]) -> list[Record]:
+    """The records as the model of ``scenario`` uses them (:func:`probmodel.evidence.for_fleet`:
+    a price of another robot class is a bound or left out; idempotent)."""
+    return for_fleet(list(records), scenario.plan.robot_class)
 
 
 def world(scenario: Scenario, values: Mapping[str, np.ndarray]) -> dict[str, object]:
@@ -35,6 +48,44 @@ def world(scenario: Scenario, values: Mapping[str, np.ndarray]) -> dict[str, obj
     for z, new in NEW_DEPLOYMENT_Z.items():
         w[new] = new_deployment_value(w, new, np.asarray(values[z], dtype=float))
     return w
+
+
+def prior_draws(
+    scenario: Scenario,
+    records: Sequence[Record],
+    n: int,
+    seed,
+    given: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """``n`` joint prior draws, ``(n, *shape)``, of every free variable of the model not in
+    ``given``: the world parameters that are not fixed
+    (:meth:`~probmodel.specs.priors.PriorSpec.sample`), the new-deployment standard normals and
+    the records' latents (``seed``: an int or a sequence of ints). No free variable's prior
+    depends on another's, so draws given some are the prior draws of the rest."""
+    rng = np.random.default_rng(seed)
+    given = given or {}
+    values = {name: scenario.priors[name].sample(n, rng) for name in WORLD_PARAMETERS
+              if not scenario.priors[name].is_fixed and name not in given}  # fmt: skip
+    for z in NEW_DEPLOYMENT_Z:
+        if z not in given:
+            values[z] = rng.standard_normal(n)
+    for latent in latent_variables(_for_plan(scenario, records)):
+        if latent.name not in given:
+            values[latent.name] = latent.draw(rng, n)
+    return values
+
+
+def derived(
+    scenario: Scenario, records: Sequence[Record], values: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The model's Deterministics below the outcomes at each draw of ``values``: the
+    new-deployment values and the study latents (``study_exponent``, ``study_transfer``,
+    ``study_level``)."""
+    w = world(scenario, values)
+    free = {v.name: np.asarray(values[v.name], dtype=float)
+            for v in latent_variables(_for_plan(scenario, records))}  # fmt: skip
+    studies = study_latents(w, _for_plan(scenario, records), free)
+    return {**{new: w[new] for new in NEW_DEPLOYMENT}, **studies}
 
 
 def log_prior(
@@ -50,7 +101,7 @@ def log_prior(
     for z in NEW_DEPLOYMENT_Z:
         x = np.asarray(values[z], dtype=float)
         out[z] = -0.5 * x**2 - 0.5 * np.log(2.0 * np.pi)
-    for latent in latent_variables(list(records)):
+    for latent in latent_variables(_for_plan(scenario, records)):
         out[latent.name] = latent.log_density(values[latent.name])
     return out
 
@@ -61,8 +112,8 @@ def evidence(
     """Every record's observations with their parameters at each draw of ``values`` (every free
     variable, ``(draws, *shape)``)."""
     free = {v.name: np.asarray(values[v.name], dtype=float)
-            for v in latent_variables(list(records))}  # fmt: skip
-    return observations(world(scenario, values), list(records), free)
+            for v in latent_variables(_for_plan(scenario, records))}  # fmt: skip
+    return observations(world(scenario, values), _for_plan(scenario, records), free)
 
 
 def log_likelihood(terms: Sequence[Observation]) -> dict[str, np.ndarray]:

@@ -300,13 +300,10 @@ def prior_tree(
     groups = {"prior": prior}
     if model.observed_RVs:
         # The free variables that are not world parameters (study latents, curve and effect
-        # latents, new-deployment draws) are drawn from their priors given these, one per draw;
-        # then the evidence given every free variable, in NumPy as the posterior predictive.
-        given = parameters[[rv.name for rv in model.free_RVs if rv.name in parameters]]
-        rest = [rv.name for rv in model.free_RVs if rv.name not in parameters]
-        if rest:
-            given = given.merge(forward.predictive(model, given, [seed, 1], var_names=rest))
-        values, sample = forward.flat_draws(model, given)
+        # latents, new-deployment draws) are drawn from their priors, one per draw; then the
+        # evidence given every free variable; all in NumPy, as the posterior predictive.
+        values, sample = forward.flat_draws(model, parameters)
+        values.update(densities.prior_draws(scenario, records, draws, [seed, 1], given=values))
         terms = densities.evidence(scenario, records, values)
         groups["prior_predictive"] = forward.dataset(
             model, densities.predictive(terms, seed), sample

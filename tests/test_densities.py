@@ -61,11 +61,12 @@ confidence = "primary"
 """,
 }
 Z = 5.0
-"""Tolerance of the draw checks in standard errors of a two-sample difference of means: the
-checks below (one per observed entry, 78 here) each fail a correct implementation with
-probability at most 5.7e-7 at 5 SE (normal approximation, 4,000 draws a side; conservative, as
-both sides share the parameter draws): at most 4.5e-5 per run (Bonferroni), and the seeds are
-fixed, so a run repeats exactly."""
+"""Tolerance of the draw checks in standard errors of a two-sample difference: the checks below
+(168: the evidence's mean per observed entry, 78, and the latents' prior mean and variance per
+element, 90) each fail a correct implementation with probability at most 5.7e-7 at 5 SE (normal
+approximation, 4,000 draws a side; for the evidence conservative, as both sides share the
+parameter draws): at most 9.6e-5 per run (Bonferroni), and the seeds are fixed, so a run
+repeats exactly."""
 
 
 def _record(record_id: str, text: str):
@@ -93,10 +94,11 @@ def model_and_draws():
     ]
     records = for_fleet(records, scenario.plan.robot_class)
     model = build_model(scenario, records)
+    free = [rv.name for rv in model.free_RVs]
     prior = pm.sample_prior_predictive(
-        draws=4000, model=model, random_seed=21, compile_kwargs=FORWARD_COMPILE
+        draws=4000, model=model, var_names=free, random_seed=21, compile_kwargs=FORWARD_COMPILE
     )["prior"]
-    values = {rv.name: prior[rv.name].values[0] for rv in model.free_RVs}
+    values = {name: prior[name].values[0] for name in free}
     return scenario, records, model, values
 
 
@@ -149,6 +151,28 @@ def test_evidence_draws_match_pymcs_in_distribution(model_and_draws):
     again = densities.predictive(densities.evidence(scenario, records, values), seed=5)
     for name, a in ours.items():
         np.testing.assert_array_equal(again[name], a)
+
+
+def test_prior_draws_of_the_latents_match_pymcs(model_and_draws):
+    """:func:`densities.prior_draws` given the world's draws (as a fit's prior predictive
+    draws): every other free variable's mean and variance within Z standard errors of PyMC's
+    joint prior draws; the given draws are not drawn again."""
+    scenario, records, model, values = model_and_draws
+    world = {k: v for k, v in values.items() if k in scenario.priors}
+    ours = densities.prior_draws(scenario, records, 4000, seed=8, given=world)
+    assert set(ours) == {rv.name for rv in model.free_RVs} - set(world)
+    checked = 0
+    for name, a in ours.items():
+        a, b = a.reshape(4000, -1), values[name].reshape(4000, -1)
+        mean_z = (a.mean(0) - b.mean(0)) / np.sqrt((a.var(0) + b.var(0)) / 4000)
+        # The variance's standard error from the fourth central moment of each side.
+        m4 = [((x - x.mean(0)) ** 4).mean(0) for x in (a, b)]
+        var_se = np.sqrt(sum((m - x.var(0) ** 2) / 4000 for m, x in zip(m4, (a, b), strict=True)))
+        var_z = (a.var(0) - b.var(0)) / var_se
+        for z in (mean_z, var_z):
+            assert np.all(np.abs(z) < Z), f"{name}: |z| up to {np.max(np.abs(z)):.1f}"
+            checked += z.size
+    assert checked == 90  # in the Bonferroni count of Z's docstring
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import tomllib
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from probmodel.errors import ProblemCollector
 from probmodel.evidence import parse_evidence
@@ -40,18 +39,18 @@ def record(text: str, record_id: str = "constructed", **changes):
 
 def importance_shift(scenario, rec, name: str, draws: int = 2000) -> float:
     """How far one record moves ``name`` (its first element, for a vector): the posterior mean by importance sampling the prior
-    (weights = the record's likelihood), minus the prior mean, in prior sds. Exact up to Monte
-    Carlo error for one record; no MCMC."""
-    import pymc as pm
+    (weights = the record's likelihood, as a fit's ``log_likelihood`` group computes it), minus
+    the prior mean, in prior sds. Exact up to Monte Carlo error for one record; no MCMC."""
+    from probmodel import densities
 
-    model = build_model(scenario, [rec])
-    prior = pm.sample_prior_predictive(draws=draws, model=model, random_seed=3)
-    tree = xr.DataTree.from_dict({"posterior": prior["prior"].to_dataset()})
-    ll = pm.compute_log_likelihood(tree, model=model, progressbar=False, extend_inferencedata=False)
-    total = sum(ll[v].values.reshape(draws, -1).sum(axis=1) for v in ll.data_vars)
+    records = [rec]
+    values = densities.prior_draws(scenario, records, draws, seed=3)
+    values.update(densities.derived(scenario, records, values))
+    ll = densities.log_likelihood(densities.evidence(scenario, records, values))
+    total = sum(v.reshape(draws, -1).sum(axis=1) for v in ll.values())
     w = np.exp(total - total.max())
     w /= w.sum()
-    x = prior["prior"][name].values.reshape(draws, -1)[:, 0]
+    x = np.asarray(values[name]).reshape(draws, -1)[:, 0]
     return float((np.sum(w * x) - x.mean()) / x.std())
 
 

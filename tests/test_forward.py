@@ -43,10 +43,11 @@ def draws(cotrain):
     from probmodel.sampling import FORWARD_COMPILE
 
     model = cotrain[2]
+    free = [rv.name for rv in model.free_RVs]
     prior = pm.sample_prior_predictive(
-        draws=1000, model=model, random_seed=11, compile_kwargs=FORWARD_COMPILE
+        draws=1000, model=model, var_names=free, random_seed=11, compile_kwargs=FORWARD_COMPILE
     )["prior"].to_dataset()
-    return as_chains(prior[[rv.name for rv in model.free_RVs]], 2)
+    return as_chains(prior[free], 2)
 
 
 def _pymc_tree(ds):

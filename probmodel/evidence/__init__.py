@@ -151,6 +151,13 @@ def observations(world, records: list[Record], free, latents: Latents | None = N
                                          free)]  # fmt: skip
 
 
+def study_latents(world, records: list[Record], free) -> dict[str, object]:
+    """The study latents (``study_exponent``, ``study_transfer``, ``study_level``: those the
+    records need) given the world parameters and the values of :func:`latent_variables`."""
+    latents = Latents(world, _latent_labels(records), free)
+    return {f"study_{kind}": value for kind, value in latents.values.items()}
+
+
 def _latent_labels(records: list[Record]) -> dict[str, list[str]]:
     return latent_labels(n for r in records for n in KINDS[r.kind].needs(r))
 

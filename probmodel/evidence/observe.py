@@ -93,6 +93,12 @@ class Latent:
         """Elementwise log prior density of ``values`` (shaped ``(draws, len(labels))``)."""
         return FAMILIES[self.family][0](np.asarray(values, dtype=float), **self.params)
 
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` independent prior draws, shaped ``(n, len(labels))``."""
+        shape = (n, len(self.labels))
+        return FAMILIES[self.family][1](rng, **{k: np.broadcast_to(v, shape)
+                                                for k, v in self.params.items()})  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Observation:
