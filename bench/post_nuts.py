@@ -1,27 +1,30 @@
-"""Benchmark: the forward passes after NUTS, PyMC's per-draw loops against
-:mod:`probmodel.forward` (one vectorised function per purpose), measured in one process.
+"""Benchmark: the passes after NUTS, PyMC's per-draw loops against :mod:`probmodel.forward` (one
+vectorised compiled function per purpose, what ``fit`` used until 2026-12-05) and
+:mod:`probmodel.densities` (NumPy, what ``fit`` uses now), measured in one process.
 
     .venv/bin/python bench/post_nuts.py [RUN.nc] [--repeats 5]
     .venv/bin/python bench/post_nuts.py [RUN.nc] --modes [--repeats 3]
 
 On the posterior draws of a saved run (default ``results/seed-cotrain.nc``, written by
 ``probmodel run``; 4 chains x 1,000 draws) and 4,000 prior draws, five parts are timed, each the
-way :func:`probmodel.sampling.fit` ran it before (PyMC) and runs it now (forward):
+way :func:`probmodel.sampling.fit` ran it with PyMC's functions, with the forward functions, and
+runs it now (NumPy; the study Deterministics still through forward):
 
-- ``log_prior``: ``pm.stats.compute_log_prior`` vs :func:`probmodel.forward.log_prior`;
-- ``log_likelihood``: ``pm.compute_log_likelihood`` vs :func:`~probmodel.forward.log_likelihood`;
-- ``posterior_predictive``: ``pm.sample_posterior_predictive`` vs
-  :func:`~probmodel.forward.predictive`;
-- ``prior_tree``: NumPy prior draws + the prior predictive of the evidence (PyMC's
-  ``sample_posterior_predictive`` vs :func:`~probmodel.forward.predictive`);
-- ``deterministics``: the study-level Deterministics of every draw (``pm.compute_deterministics``
-  vs :func:`~probmodel.forward.deterministics`).
+- ``log_prior``: ``pm.stats.compute_log_prior``, :func:`probmodel.forward.log_prior`,
+  :func:`probmodel.densities.log_prior`;
+- ``log_likelihood``: ``pm.compute_log_likelihood``, :func:`~probmodel.forward.log_likelihood`,
+  :func:`~probmodel.densities.evidence` + :func:`~probmodel.densities.log_likelihood`;
+- ``posterior_predictive``: ``pm.sample_posterior_predictive``,
+  :func:`~probmodel.forward.predictive`, :func:`~probmodel.densities.predictive`;
+- ``prior_tree``: NumPy prior draws of the world + the latents' and the evidence's prior
+  predictive (PyMC's ``sample_posterior_predictive``, :func:`~probmodel.forward.predictive`,
+  :func:`probmodel.sampling.prior_tree`);
+- ``deterministics``: the study-level Deterministics of every draw (``pm.compute_deterministics``,
+  :func:`~probmodel.forward.deterministics` on both other sides).
 
-Each repeat builds a new model for each side, so both pay their compile: PyMC's path compiles
-on every call; the forward side is timed once on the new model (compile + evaluate, a first fit)
-and once more on the same model (cache hit: evaluate only, a second fit of a model that an
-in-process cache kept). Repeats are interleaved; medians are printed with the load average
-before and after, and a one-line ``SUMMARY``.
+Each repeat builds a new model for each side, so each pays its compile as a first fit does.
+Repeats are interleaved; medians are printed with the load average before and after, and a
+one-line ``SUMMARY``.
 
 ``--modes`` instead times, in fresh processes, compile + evaluate of the four forward functions
 for each candidate PyTensor mode, with PyTensor's disk caches warm (the default compile dir,
@@ -117,11 +120,12 @@ def _old(model, scenario, post, seed: int) -> dict[str, float]:
     return times
 
 
-def _new(model, scenario, post, seed: int) -> dict[str, float]:
-    """The forward calls ``fit`` makes now."""
+def _forward(model, scenario, post, seed: int) -> dict[str, float]:
+    """The vectorised compiled functions of :mod:`probmodel.forward` that ``fit`` used until
+    the NumPy densities (``prior_tree`` inlined as it was)."""
     from probmodel import forward
     from probmodel.equations import OUTCOMES
-    from probmodel.sampling import prior_tree
+    from probmodel.evaluate import prior_draws
 
     times = {}
     t = time.perf_counter()
@@ -134,7 +138,45 @@ def _new(model, scenario, post, seed: int) -> dict[str, float]:
     forward.predictive(model, post, seed)
     times["posterior_predictive"] = time.perf_counter() - t
     t = time.perf_counter()
-    prior_tree(model, scenario, 4000, seed)
+    import numpy as np
+    import xarray as xr
+
+    values = prior_draws(scenario, 4000, seed)
+    given = xr.Dataset({k: (("chain", "draw"), v[None]) for k, v in values.items()
+                        if k in {rv.name for rv in model.free_RVs}},
+                       coords={"chain": [0], "draw": np.arange(4000)})  # fmt: skip
+    rest = [rv.name for rv in model.free_RVs if rv.name not in given]
+    given = given.merge(forward.predictive(model, given, [seed, 1], var_names=rest))
+    forward.predictive(model, given, seed)
+    times["prior_tree"] = time.perf_counter() - t
+    small = [d.name for d in model.deterministics if d.name not in (*OUTCOMES, "cost")]
+    t = time.perf_counter()
+    forward.deterministics(model, post, small)
+    times["deterministics"] = time.perf_counter() - t
+    return times
+
+
+def _numpy(model, scenario, evidence, post, seed: int) -> dict[str, float]:
+    """The calls ``fit`` makes now: :mod:`probmodel.densities` in NumPy for the log densities
+    and the evidence draws; the study Deterministics still through :mod:`probmodel.forward`."""
+    from probmodel import densities, forward
+    from probmodel.equations import OUTCOMES
+    from probmodel.sampling import prior_tree
+
+    times = {}
+    t = time.perf_counter()
+    values, sample = forward.flat_draws(model, post)
+    forward.dataset(model, densities.log_prior(scenario, evidence, values), sample)
+    times["log_prior"] = time.perf_counter() - t
+    t = time.perf_counter()
+    terms = densities.evidence(scenario, evidence, values)
+    forward.dataset(model, densities.log_likelihood(terms), sample)
+    times["log_likelihood"] = time.perf_counter() - t
+    t = time.perf_counter()
+    forward.dataset(model, densities.predictive(terms, seed), sample)
+    times["posterior_predictive"] = time.perf_counter() - t
+    t = time.perf_counter()
+    prior_tree(model, scenario, evidence, 4000, seed)
     times["prior_tree"] = time.perf_counter() - t
     small = [d.name for d in model.deterministics if d.name not in (*OUTCOMES, "cost")]
     t = time.perf_counter()
@@ -151,6 +193,9 @@ def _load_line(label: str) -> str:
     )
 
 
+SIDES = ("pymc", "forward", "numpy")
+
+
 def compare(path: str, repeats: int) -> None:
     import logging
     import warnings
@@ -158,13 +203,14 @@ def compare(path: str, repeats: int) -> None:
     warnings.simplefilter("ignore")
     logging.getLogger("pymc").setLevel(logging.WARNING)
     print(_load_line("before"))
-    scenario, _, post, build, _ = _load(path)
+    scenario, evidence, post, build, _ = _load(path)
     n = post.sizes["chain"] * post.sizes["draw"]
-    rows = {side: {p: [] for p in PARTS} for side in ("pymc", "forward", "cached")}
-    for r in range(repeats):  # interleaved
+    rows = {side: {p: [] for p in PARTS} for side in SIDES}
+    for r in range(repeats):  # interleaved; every side on a model of its own (a first fit)
         for side, times in (
             ("pymc", _old(build(), scenario, post, 3 + r)),
-            *_forward_twice(build(), scenario, post, 3 + r),
+            ("forward", _forward(build(), scenario, post, 3 + r)),
+            ("numpy", _numpy(build(), scenario, evidence, post, 3 + r)),
         ):
             for p in PARTS:
                 rows[side][p].append(times[p])
@@ -174,25 +220,22 @@ def compare(path: str, repeats: int) -> None:
     med = {
         side: {p: statistics.median(v) for p, v in parts.items()} for side, parts in rows.items()
     }
-    print(f"\n{n:,} posterior draws, 4,000 prior draws; medians of {repeats} (seconds)")
-    print(f"{'part':<22}{'PyMC per draw':>15}{'forward':>10}{'cached':>10}{'ratio':>8}")
+    print(f"\n{n:,} posterior draws, 4,000 prior draws; medians of {repeats} (seconds), each "
+          "side on a new model (its first call, compile included)")  # fmt: skip
+    print(f"{'part':<22}{'PyMC per draw':>15}{'forward':>10}{'numpy':>10}{'fwd/np':>8}")
     for p in PARTS:
-        print(f"{p:<22}{med['pymc'][p]:>15.2f}{med['forward'][p]:>10.2f}{med['cached'][p]:>10.3f}"
-              f"{med['pymc'][p] / med['forward'][p]:>7.1f}x")  # fmt: skip
+        print(f"{p:<22}{med['pymc'][p]:>15.2f}{med['forward'][p]:>10.2f}{med['numpy'][p]:>10.3f}"
+              f"{med['forward'][p] / med['numpy'][p]:>7.1f}x")  # fmt: skip
     total = {side: sum(v.values()) for side, v in med.items()}
-    print(f"{'total':<22}{total['pymc']:>15.2f}{total['forward']:>10.2f}{total['cached']:>10.3f}"
-          f"{total['pymc'] / total['forward']:>7.1f}x")  # fmt: skip
+    print(f"{'total':<22}{total['pymc']:>15.2f}{total['forward']:>10.2f}{total['numpy']:>10.3f}"
+          f"{total['forward'] / total['numpy']:>7.1f}x")  # fmt: skip
     print(_load_line("after"))
     print(
-        f"SUMMARY post-NUTS forward passes ({n:,} draws): PyMC per draw {total['pymc']:.1f} s, "
-        f"forward {total['forward']:.1f} s incl. compile ({total['pymc'] / total['forward']:.1f}x), "
-        f"{total['cached']:.2f} s with the model's functions cached; medians of {repeats}"
+        f"SUMMARY post-NUTS passes of a first fit ({n:,} draws): PyMC per draw "
+        f"{total['pymc']:.1f} s, compiled forward functions {total['forward']:.1f} s, NumPy "
+        f"densities {total['numpy']:.2f} s ({total['forward'] / total['numpy']:.0f}x faster than "
+        f"forward, {total['pymc'] / total['numpy']:.0f}x than PyMC); medians of {repeats}"
     )
-
-
-def _forward_twice(model, scenario, post, seed):
-    first = _new(model, scenario, post, seed)
-    return ("forward", first), ("cached", _new(model, scenario, post, seed))
 
 
 # ----------------------------------------------------------------------------------- --modes

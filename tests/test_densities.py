@@ -62,11 +62,11 @@ confidence = "primary"
 }
 Z = 5.0
 """Tolerance of the draw checks in standard errors of a two-sample difference: the checks below
-(168: the evidence's mean per observed entry, 78, and the latents' prior mean and variance per
-element, 90) each fail a correct implementation with probability at most 5.7e-7 at 5 SE (normal
-approximation, 4,000 draws a side; for the evidence conservative, as both sides share the
-parameter draws): at most 9.6e-5 per run (Bonferroni), and the seeds are fixed, so a run
-repeats exactly."""
+(246: the evidence's mean per observed entry given the same parameter draws, 78, and from a
+fit's prior predictive, 78; the latents' prior mean and variance per element, 90) each fail a
+correct implementation with probability at most 5.7e-7 at 5 SE (normal approximation, 4,000
+draws a side; conservative where both sides share the parameter draws): at most 1.4e-4 per run
+(Bonferroni), and the seeds are fixed, so a run repeats exactly."""
 
 
 def _record(record_id: str, text: str):
@@ -132,7 +132,8 @@ def test_log_densities_equal_pymcs_on_the_same_draws(model_and_draws, kind):
 
 def test_evidence_draws_match_pymcs_in_distribution(model_and_draws):
     """Draws given the same 4,000 parameter draws: every entry's mean within Z standard errors
-    of PyMC's; integer counts stay integers within their trials."""
+    of PyMC's; integer counts stay integers within their trials; a fit's prior predictive
+    (:func:`probmodel.sampling.prior_tree`) matches PyMC's prior predictive too."""
     scenario, records, model, values = model_and_draws
     terms = densities.evidence(scenario, records, values)
     ours = densities.predictive(terms, seed=5)
@@ -151,6 +152,17 @@ def test_evidence_draws_match_pymcs_in_distribution(model_and_draws):
     again = densities.predictive(densities.evidence(scenario, records, values), seed=5)
     for name, a in ours.items():
         np.testing.assert_array_equal(again[name], a)
+    # A fit's prior predictive (NumPy world draws, then the latents and the evidence) against
+    # PyMC's: the evidence drawn above from PyMC's joint prior draws.
+    from probmodel.sampling import prior_tree
+
+    tree = prior_tree(model, scenario, records, 4000, seed=7)["prior_predictive"].to_dataset()
+    for o in terms:
+        a, b = tree[o.name].values.reshape(4000, -1), theirs[o.name]
+        z = (a.mean(0) - b.mean(0)) / np.sqrt((a.var(0) + b.var(0)) / 4000)
+        assert np.all(np.abs(z) < Z), f"prior predictive {o.name}: |z| up to {np.max(np.abs(z)):.1f}"
+        checked += z.size
+    assert checked == 2 * 78  # the Bonferroni count in Z's docstring
 
 
 def test_prior_draws_of_the_latents_match_pymcs(model_and_draws):
