@@ -146,11 +146,12 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
     on the same priors and evidence, the explorer, the tests) pays the compile once.
 
     Scenarios that differ only in their plan share the model too, and with it the forward
-    functions compiled for it (:mod:`probmodel.forward`, ~6 s a model): nothing a fit computes
-    through PyMC depends on the plan (the log densities, the predictive draws, the study and
-    new-deployment Deterministics, the data groups); the outcomes come from
-    :func:`probmodel.evaluate.draws_outcomes` with the fit's own plan. The shared model's outcome
-    Deterministics are those of the first plan it was built for and are never evaluated.
+    functions compiled for it (:mod:`probmodel.forward`: the join of the unsampled variables and
+    the study Deterministics): nothing a fit computes through the model depends on the plan (the
+    log densities, the predictive draws, the study and new-deployment Deterministics, the data
+    groups); the outcomes come from :func:`probmodel.evaluate.draws_outcomes` with the fit's own
+    plan. The shared model's outcome Deterministics are those of the first plan it was built
+    for and are never evaluated.
 
     Returns
     -------

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from probmodel import forward
+from probmodel import densities, forward
 from probmodel.constants import PARETO_K_RELIABLE, SAMPLE_DIMS
 from probmodel.equations import WORLD_PARAMETERS
 from probmodel.errors import InvalidArgumentError, ProbmodelError, SpecError
@@ -193,7 +193,7 @@ def update_run(
     chosen = _choose_inner(inner_ll[index], rng)
     new_latents = {name: values[index, chosen] for name, values in latents.items()}
     model = build_model(scenario, records)
-    tree = _updated_tree(run.tree, model, index, new_latents, new, seed)
+    tree = _updated_tree(run.tree, model, scenario, records, index, new_latents, new, seed)
     meta = run_meta(scenario, records, settings)
     meta["update"] = {
         "method": "psis",
@@ -386,14 +386,18 @@ def _choose_inner(log_lik: np.ndarray, rng) -> np.ndarray:
 # ----------------------------------------------------------------------------------- the new tree
 
 
-def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> xr.DataTree:
+def _updated_tree(
+    old: xr.DataTree, model, scenario, records, index, new_latents, record, seed
+) -> xr.DataTree:
     """The new run's DataTree: every per-draw group resampled with ``index``.
 
     The posterior (with the record's latents), log-likelihood (with the record's entries),
     log-prior (with its latents') and sample stats are resampled together, so each draw keeps its
     own values; the observed data gain the record; the posterior predictive is resampled and its
     variable for the record's kind drawn again from the new model. Prior, prior predictive and
-    point values belong to the scenario and stay as they are.
+    point values belong to the scenario and stay as they are. The new log densities and draws
+    come from :mod:`probmodel.densities` (NumPy, as a fit computes them), ``model`` (the PyMC
+    model of ``scenario`` with ``records``) gives the layout.
     """
     groups = {name: old[name].to_dataset() for name in old.children}
     posterior = _with_latents(_take(groups["posterior"], index), model, new_latents)
@@ -404,7 +408,9 @@ def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> 
         if n in model.named_vars
         and record.id in {record_of(str(c)) for c in model.coords[model.named_vars_to_dims[n][0]]}
     ]
-    log_lik = forward.log_likelihood(model, posterior, var_names=obs_names)
+    values, sample = forward.flat_draws(model, posterior)
+    terms = [o for o in densities.evidence(scenario, records, values) if o.name in obs_names]
+    log_lik = forward.dataset(model, densities.log_likelihood(terms), sample)
     ll = _take(groups["log_likelihood"], index) if "log_likelihood" in groups else xr.Dataset()
     for obs_name in obs_names:
         ll = _replace(ll, log_lik[obs_name])
@@ -412,13 +418,14 @@ def _updated_tree(old: xr.DataTree, model, index, new_latents, record, seed) -> 
     if "log_prior" in groups:
         lp = _take(groups["log_prior"], index)
         if new_latents:
-            fresh = forward.log_prior(model, posterior, var_names=list(new_latents))
+            log_prior = densities.log_prior(scenario, records, values)
+            fresh = forward.dataset(model, {n: log_prior[n] for n in new_latents}, sample)
             for name in new_latents:
                 lp = _replace(lp, fresh[name])
         groups["log_prior"] = lp
     if "sample_stats" in groups:
         groups["sample_stats"] = _take(groups["sample_stats"], index)
-    fresh = forward.predictive(model, posterior, seed + 2, var_names=obs_names)
+    fresh = forward.dataset(model, densities.predictive(terms, seed + 2), sample)
     if "posterior_predictive" in groups:
         kept = _take(groups["posterior_predictive"], index)
         for obs_name in obs_names:
