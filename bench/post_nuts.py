@@ -8,7 +8,7 @@ vectorised compiled function per purpose, what ``fit`` used until 2026-12-05) an
 On the posterior draws of a saved run (default ``results/seed-cotrain.nc``, written by
 ``probmodel run``; 4 chains x 1,000 draws) and 4,000 prior draws, five parts are timed, each the
 way :func:`probmodel.sampling.fit` ran it with PyMC's functions, with the forward functions, and
-runs it now (NumPy; the study Deterministics still through forward):
+runs it now (NumPy):
 
 - ``log_prior``: ``pm.stats.compute_log_prior``, :func:`probmodel.forward.log_prior`,
   :func:`probmodel.densities.log_prior`;
@@ -20,7 +20,7 @@ runs it now (NumPy; the study Deterministics still through forward):
   predictive (PyMC's ``sample_posterior_predictive``, :func:`~probmodel.forward.predictive`,
   :func:`probmodel.sampling.prior_tree`);
 - ``deterministics``: the study-level Deterministics of every draw (``pm.compute_deterministics``,
-  :func:`~probmodel.forward.deterministics` on both other sides).
+  :func:`~probmodel.forward.deterministics`, :func:`~probmodel.densities.derived`).
 
 Each repeat builds a new model for each side, so each pays its compile as a first fit does.
 Repeats are interleaved; medians are printed with the load average before and after, and a
@@ -157,8 +157,8 @@ def _forward(model, scenario, post, seed: int) -> dict[str, float]:
 
 
 def _numpy(model, scenario, evidence, post, seed: int) -> dict[str, float]:
-    """The calls ``fit`` makes now: :mod:`probmodel.densities` in NumPy for the log densities
-    and the evidence draws; the study Deterministics still through :mod:`probmodel.forward`."""
+    """The calls ``fit`` makes now: :mod:`probmodel.densities` in NumPy for the log densities,
+    the evidence draws and the study Deterministics."""
     from probmodel import densities, forward
     from probmodel.equations import OUTCOMES
     from probmodel.sampling import prior_tree
@@ -180,7 +180,8 @@ def _numpy(model, scenario, evidence, post, seed: int) -> dict[str, float]:
     times["prior_tree"] = time.perf_counter() - t
     small = [d.name for d in model.deterministics if d.name not in (*OUTCOMES, "cost")]
     t = time.perf_counter()
-    forward.deterministics(model, post, small)
+    derived = densities.derived(scenario, evidence, values)
+    forward.dataset(model, {k: derived[k] for k in small}, sample)
     times["deterministics"] = time.perf_counter() - t
     return times
 

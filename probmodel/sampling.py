@@ -71,8 +71,10 @@ def fit(
     try:
         tree = _nuts(model, compiled, settings, report, bar=progress is True)
         with stage(report, "outcomes of every draw"):
-            draws = join_unsampled(tree["posterior"].to_dataset(), model, settings.seed + 3)
-            tree["posterior"] = xr.DataTree(_with_derived(draws, model, scenario))
+            draws = join_unsampled(
+                tree["posterior"].to_dataset(), model, scenario, evidence, settings.seed + 3
+            )
+            tree["posterior"] = xr.DataTree(_with_derived(draws, model, scenario, evidence))
         with stage(report, f"{settings.prior_draws:,} prior draws"):
             prior = prior_tree(model, scenario, evidence, settings.prior_draws, settings.seed + 1)
         with stage(report, "log densities and posterior predictive draws"):
@@ -145,12 +147,10 @@ def compiled_model(scenario: Scenario, evidence: list[Record], report: Progress 
     are not, so a process that fits again (a re-sample with other settings or seed, another plan
     on the same priors and evidence, the explorer, the tests) pays the compile once.
 
-    Scenarios that differ only in their plan share the model too, and with it the forward
-    functions compiled for it (:mod:`probmodel.forward`: the join of the unsampled variables and
-    the study Deterministics): nothing a fit computes through the model depends on the plan (the
-    log densities, the predictive draws, the study and new-deployment Deterministics, the data
-    groups); the outcomes come from :func:`probmodel.evaluate.draws_outcomes` with the fit's own
-    plan. The shared model's outcome Deterministics are those of the first plan it was built
+    Scenarios that differ only in their plan share the model too: nothing a fit computes through
+    the model depends on the plan (the sampled log density, the data groups and the layout of
+    the draws; everything after NUTS is NumPy, :mod:`probmodel.densities`); the outcomes come from
+    :func:`probmodel.evaluate.draws_outcomes` with the fit's own plan. The shared model's outcome Deterministics are those of the first plan it was built
     for and are never evaluated.
 
     Returns
@@ -196,16 +196,21 @@ def sampled_model(model):
     return prune_vars_detached_from_observed(model)
 
 
-def join_unsampled(draws: xr.Dataset, model, seed) -> xr.Dataset:
+def join_unsampled(
+    draws: xr.Dataset, model, scenario: Scenario, records: list[Record], seed
+) -> xr.Dataset:
     """``draws`` of the sampled free variables (:func:`sampled_model`) joined with draws of
-    every other free variable of ``model`` from its prior given them, one per draw
-    (:func:`probmodel.forward.predictive`; ``seed``: an int or a sequence of ints), in the
-    model's order of free variables."""
+    every other free variable of ``model`` (built from ``scenario`` and ``records``) from its
+    prior, one per draw (:func:`probmodel.densities.prior_draws`, in NumPy; ``seed``: an int or a
+    sequence of ints), in the model's order of free variables. The free variables are a priori
+    independent (non-centred latents), so their prior given the sampled ones is their prior."""
     free = [rv.name for rv in model.free_RVs]
-    rest = [name for name in free if name not in draws.data_vars]
-    if not rest:
+    if all(name in draws.data_vars for name in free):
         return draws
-    joined = draws.merge(forward.predictive(model, draws, seed, var_names=rest))
+    values, sample = forward.flat_draws(model, draws)
+    n = int(np.prod(sample["shape"]))
+    rest = densities.prior_draws(scenario, records, n, seed, given=values)
+    joined = draws.merge(forward.dataset(model, rest, sample))
     order = [name for name in free if name in joined.data_vars]
     return joined[order + [n for n in joined.data_vars if n not in order]]
 
@@ -268,17 +273,18 @@ def _nuts(model, compiled, settings: SamplerSettings, report: Progress, bar: boo
     return tree
 
 
-def _with_derived(draws: xr.Dataset, model, scenario: Scenario) -> xr.Dataset:
+def _with_derived(draws: xr.Dataset, model, scenario: Scenario, records) -> xr.Dataset:
     """``draws`` of the free variables plus every Deterministic of the model: the study and
-    new-deployment exponents from PyMC's own graph (:func:`probmodel.forward.deterministics`),
-    the outcomes from
-    :func:`probmodel.evaluate.draws_outcomes` (the equations the model's Deterministics use,
-    evaluated on all draws at once)."""
+    new-deployment values (:func:`probmodel.densities.derived`) and the outcomes
+    (:func:`probmodel.evaluate.draws_outcomes`), all from the equations the model's
+    Deterministics use, evaluated on all draws at once in NumPy."""
     from probmodel.evaluate import draws_outcomes
 
     small = [d.name for d in model.deterministics if d.name not in (*OUTCOMES, "cost")]
     if small:
-        draws = draws.merge(forward.deterministics(model, draws, small))
+        values, sample = forward.flat_draws(model, draws)
+        derived = densities.derived(scenario, records, values)
+        draws = draws.merge(forward.dataset(model, {k: derived[k] for k in small}, sample))
     return draws.merge(draws_outcomes(draws, scenario.plan, scenario.fixed_values()))
 
 

@@ -77,7 +77,7 @@ def test_a_model_without_evidence_is_sampled_whole():
 def test_joining_draws_every_left_out_variable_from_its_prior_given_the_draws():
     import xarray as xr
 
-    _, _, model = _model(RECORDS)
+    scenario, evidence, model = _model(RECORDS)
     sampled = sampled_model(model)
     names = [rv.name for rv in sampled.free_RVs]
     # One prior draw of the sampled variables, held fixed over 2 x 3,000 draws.
@@ -91,9 +91,9 @@ def test_joining_draws_every_left_out_variable_from_its_prior_given_the_draws():
             for n, v in one.items()
         }
     )
-    joined = join_unsampled(draws, model, 5)
+    joined = join_unsampled(draws, model, scenario, evidence, 5)
     assert list(joined.data_vars) == [rv.name for rv in model.free_RVs]
-    again = join_unsampled(draws, model, 5)
+    again = join_unsampled(draws, model, scenario, evidence, 5)
     xr.testing.assert_identical(joined, again)  # seeded
     # maintenance_share is left out; its draws follow its prior (a Beta with this mean).
     share = joined["maintenance_share"].values.ravel()

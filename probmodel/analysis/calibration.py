@@ -196,7 +196,10 @@ def fit_batch(job: dict[str, Any], batch: dict[str, Any]) -> dict[str, Any]:
         )
         # The free variables the evidence does not reach, drawn as a fit draws them: their
         # ranks check the joining (exactly uniform when it is right).
-        posterior = join_unsampled(trace["posterior"].to_dataset(), model, [s.seed + 1 + i, 3])
+        posterior = join_unsampled(
+            trace["posterior"].to_dataset(), model, job["scenario"], job["records"],
+            [s.seed + 1 + i, 3],
+        )
         for name in names:
             da = posterior[name]
             pooled = da.values.reshape(s.chains * s.draws, *da.shape[2:])[keep]

@@ -165,7 +165,9 @@ def recovery_coverage(
             target_accept=target_accept,
         )
         divergences[i] = int(trace["sample_stats"]["diverging"].values.sum())
-        posterior = join_unsampled(trace["posterior"].to_dataset(), model, [seed + 1 + i, 3])
+        posterior = join_unsampled(
+            trace["posterior"].to_dataset(), model, scenario, list(records), [seed + 1 + i, 3]
+        )
         derived = [p for p in parameters if p not in posterior.data_vars]
         if derived:  # Deterministics (study exponents): from the joined draws
             posterior = posterior.merge(forward.deterministics(model, posterior, derived))
