@@ -1,5 +1,9 @@
 """Forward passes of a PyMC model over all draws at once: log densities and predictive draws.
 
+A fit no longer uses these (everything after NUTS is NumPy, :mod:`probmodel.densities`); they
+remain for graphs the densities do not describe (``update``'s new-record graphs, recovery's
+requested Deterministics) and as the PyMC reference the tests compare the densities with.
+
 PyMC's ``compute_log_prior``, ``compute_log_likelihood`` and ``sample_posterior_predictive`` call a
 small compiled function once per draw from Python (4,000 calls after a default fit: ~19 s of a
 ~65 s run). Here each purpose is one graph vectorised over a leading draw dimension

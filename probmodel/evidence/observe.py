@@ -11,7 +11,7 @@ are computed by the kind from the world parameters and the latents on either bac
 * after sampling they are NumPy arrays with a leading draw dimension, and
   :meth:`Observation.log_density` / :meth:`Observation.draw` give the log likelihood and the
   predictive draws of all draws at once, with the same formulas as PyMC's (checked against
-  PyMC's own in ``tests/test_numeric.py``), so no second graph is built and compiled.
+  PyMC's own in ``tests/test_densities.py``), so no second graph is built and compiled.
 
 A kind's own free variables (a curve's intercepts, an effect's base success) are
 :class:`Latent` specifications, created in the model by :meth:`Latent.to_pymc` and scored by
