@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from probmodel import log_densities
 from probmodel.equations import NEW_DEPLOYMENT, WORLD_PARAMETERS, new_deployment_value
 from probmodel.evidence import (
     Observation,
@@ -99,8 +100,7 @@ def log_prior(
         if not spec.is_fixed:
             out[name] = spec.log_density(values[name])
     for z in NEW_DEPLOYMENT_Z:
-        x = np.asarray(values[z], dtype=float)
-        out[z] = -0.5 * x**2 - 0.5 * np.log(2.0 * np.pi)
+        out[z] = log_densities.normal(np.asarray(values[z], dtype=float), 0.0, 1.0)
     for latent in latent_variables(_for_plan(scenario, records)):
         out[latent.name] = latent.log_density(values[latent.name])
     return out

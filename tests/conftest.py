@@ -62,6 +62,31 @@ SHIPPED = ROOT / "priors"
 BROKEN = Path(__file__).resolve().parent / "broken"
 
 
+CONSTRUCTED_CITATION = """
+[citation]
+authors = "Constructed"
+title = "A record built for a test"
+year = 2026
+venue = "tests/"
+"""
+
+
+def record(text: str, record_id: str = "constructed", **changes):
+    """An evidence record parsed from TOML ``text`` (plus ``key = "value"`` lines for
+    ``changes`` and a citation), as a file would give it; fails the test if it is invalid."""
+    import tomllib
+
+    from probmodel.errors import ProblemCollector
+    from probmodel.evidence import parse_evidence
+    from probmodel.specs.library import MEASURABLE
+
+    body = text + "".join(f'{k} = "{v}"\n' for k, v in changes.items()) + CONSTRUCTED_CITATION
+    problems = ProblemCollector(record_id)
+    rec = parse_evidence(tomllib.loads(body), record_id, MEASURABLE, problems)
+    assert rec is not None, problems.problems
+    return rec
+
+
 @pytest.fixture(scope="session")
 def library():
     from probmodel.specs.library import Library

@@ -6,26 +6,16 @@ ways, two-variable curves, effects as counts, as scores and as a relative change
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import SHIPPED
+from conftest import SHIPPED, record
 
 from probmodel import densities, forward, log_densities
-from probmodel.errors import ProblemCollector
-from probmodel.evidence import EVIDENCE_VARS, Score, for_fleet, parse_evidence
-from probmodel.specs.library import MEASURABLE
+from probmodel.evidence import EVIDENCE_VARS, Score, for_fleet
 from probmodel.specs.priors import PriorSpec
 
-CITATION = """
-[citation]
-authors = "Constructed"
-title = "A record built for tests/test_densities.py"
-year = 2026
-venue = "tests/test_densities.py"
-"""
 CONSTRUCTED = {
     "curve-counts": """kind = "curve"
 axis = "data"
@@ -70,9 +60,7 @@ draws a side; conservative where both sides share the parameter draws): at most 
 
 
 def _record(record_id: str, text: str):
-    problems = ProblemCollector(record_id)
-    rec = parse_evidence(tomllib.loads(text + CITATION), record_id, MEASURABLE, problems)
-    assert rec is not None, problems.problems
+    rec = record(text, record_id)
     if record_id == "effect-scores":  # arms as scores with trials: no file key gives them yet
         rec = replace(rec, arms=tuple(Score(s.value, s.trials) for s in rec.arms))
     return rec

@@ -3,23 +3,12 @@ outcome records reaching the performance anchor, prices by robot class, judgemen
 
 from __future__ import annotations
 
-import tomllib
-
 import numpy as np
 import pytest
+from conftest import record
 
-from probmodel.errors import ProblemCollector
-from probmodel.evidence import parse_evidence
 from probmodel.model import build_model, records_for_plan
-from probmodel.specs.library import MEASURABLE
 
-CITATION = """
-[citation]
-authors = "Constructed"
-title = "A record built for this test"
-year = 2026
-venue = "tests/test_evidence_v2.py"
-"""
 FLAT_CURVE = """
 kind = "curve"
 axis = "diversity"
@@ -27,14 +16,6 @@ x = [1, 4, 16, 64]
 successes = [5, 5, 6, 5]
 trials = 10
 """
-
-
-def record(text: str, record_id: str = "constructed", **changes):
-    body = text + "".join(f'{k} = "{v}"\n' for k, v in changes.items()) + CITATION
-    problems = ProblemCollector(record_id)
-    rec = parse_evidence(tomllib.loads(body), record_id, MEASURABLE, problems)
-    assert rec is not None, problems.problems
-    return rec
 
 
 def importance_shift(scenario, rec, name: str, draws: int = 2000) -> float:
